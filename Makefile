@@ -1,0 +1,36 @@
+# `make demo` and `make test` set everything up on a fresh machine with Python 3.11.
+PYTHON ?= python3.11
+BIN := .venv/bin
+INSTALLED := .venv/.installed
+BACKENDS := tensorflow jax torch
+export TF_CPP_MIN_LOG_LEVEL := 3
+export TF_ENABLE_ONEDNN_OPTS := 0
+
+.PHONY: install demo test benchmark
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv .venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[all]"
+	touch $@
+
+install: $(INSTALLED)
+
+demo: $(INSTALLED)
+	@echo "== 1/4 pretrained presets (zoo list); char_rnn_shakespeare is hash-checked as it loads"
+	$(BIN)/zoo list
+	@echo "== 2/4 export char_rnn_shakespeare to ONNX + SavedModel (traced under the tensorflow backend)"
+	$(BIN)/zoo export char_rnn_shakespeare --out artifacts/char_rnn_shakespeare
+	@echo "== 3/4 parity gate: onnxruntime vs Keras on tensorflow, jax, torch and the SavedModel"
+	$(BIN)/zoo parity artifacts/char_rnn_shakespeare
+	@echo "== 4/4 serve a sample with onnxruntime only"
+	$(BIN)/python -m serving artifacts/char_rnn_shakespeare --prompt "ROMEO:" --length 200
+
+# One pytest process per Keras backend: the backend is fixed when keras is first imported.
+test: $(INSTALLED)
+	@status=0; for backend in $(BACKENDS); do \
+		echo "== tests, KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
+	done; exit $$status
+
+benchmark: $(INSTALLED)
+	$(BIN)/python -m benchmarks

@@ -1,0 +1,46 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
+PRESETS = ("char_rnn_shakespeare", "rnn_surname_origin")
+
+# Tests that span every backend themselves (export, parity, serving) run once, in the tensorflow pass.
+once = pytest.mark.skipif(BACKEND != "tensorflow", reason="backend-independent: runs once, in the KERAS_BACKEND=tensorflow pass")
+
+
+def run(*arguments, backend=None, check=True):
+    """Runs `python ARGUMENTS` from the repository root; returns the completed process."""
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
+    if backend:
+        environment["KERAS_BACKEND"] = backend
+    result = subprocess.run([sys.executable, *arguments], cwd=REPO, env=environment, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(arguments)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def zoo_cli(*arguments, **options):
+    return run("-c", "from zoo.cli import main; main()", *arguments, **options)
+
+
+def assert_one_line_error(result, *words):
+    """A non-zero exit with a single `error: ...` line on stderr that names the problem."""
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory):
+    """Every preset exported once per session: {name: folder}."""
+    from export.artifact import export_preset
+
+    root = tmp_path_factory.mktemp("artifacts")
+    return {name: export_preset(name, root / name) for name in PRESETS}

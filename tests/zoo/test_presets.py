@@ -1,0 +1,57 @@
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from serving.errors import ZooError
+from tests.conftest import PRESETS
+from zoo.presets import Preset
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_loads_with_checked_weights(name):
+    preset = Preset(name)
+    model = preset.load_model()
+    assert model.count_params() == preset.metadata["parameters"]
+    tokens = preset.tokenizer.encode_batch(["ROMEO:" if name.startswith("char") else "Nakamura"])
+    assert np.isfinite(keras.ops.convert_to_numpy(model(tokens))).all()
+
+
+def test_list_presets_names_every_shipped_preset():
+    rows = zoo.list_presets()
+    assert [row["name"] for row in rows] == sorted(PRESETS)
+    assert all(row["parameters"] > 0 and row["metrics"] for row in rows)
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    folder = shutil.copytree(Preset("rnn_surname_origin").path, tmp_path / "preset")
+    weights = folder / "model.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[-100] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ZooError, match="sha256"):
+        zoo.load(folder)
+
+
+def test_unknown_preset_names_the_known_ones():
+    with pytest.raises(ZooError, match="rnn_surname_origin"):
+        zoo.load("no_such_preset")
+
+
+def test_folder_missing_files_is_refused(tmp_path):
+    folder = shutil.copytree(Preset("rnn_surname_origin").path, tmp_path / "preset")
+    (folder / "vocab.json").unlink()
+    with pytest.raises(ZooError, match="vocab.json"):
+        zoo.load(folder)
+
+
+def test_surname_preset_reproduces_its_model_card():
+    """The card's test accuracy, recomputed on this backend from the shipped weights."""
+    from training import classification
+
+    preset = Preset("rnn_surname_origin")
+    metrics = classification.evaluate(preset.load_model(), preset.tokenizer, preset.metadata["training"]["seed"])
+    assert metrics["test_accuracy"] == pytest.approx(preset.metadata["metrics"]["test_accuracy"], abs=1e-3)
+    assert metrics["test_macro_f1"] == pytest.approx(preset.metadata["metrics"]["test_macro_f1"], abs=1e-3)
