@@ -16,7 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.keras_timing import GENERATED_CHARACTERS, PROMPT, TEMPERATURE, generation_speed, latency, measure
+from benchmarks.keras_timing import GENERATED_CHARACTERS, PROMPT, TEMPERATURE, generation_speed, measure, save_cases, timing_summary
+from export.artifact import export_preset
+from export.parity import random_input
 from serving.artifact import Artifact
 from serving.errors import ZooError
 from zoo.presets import preset_names
@@ -44,17 +46,8 @@ def parse_arguments(argv):
 def artifact_folder(preset, artifacts, scratch):
     if artifacts is not None and (artifacts / preset / "manifest.json").is_file():
         return artifacts / preset
-    from export.artifact import export_preset
-
     print(f"exporting {preset} ...", file=sys.stderr, flush=True)
     return export_preset(preset, Path(scratch) / preset, formats=("onnx",))
-
-
-def random_input(spec, batch, vocab_size, rng):
-    shape = [batch if size == "batch" else SEQUENCE_LENGTH if size == "time" else size for size in spec["shape"]]
-    if spec["dtype"] == "int32":
-        return rng.integers(1, vocab_size, size=shape).astype("int32")  # no padding: every sequence is full length
-    return rng.uniform(-1, 1, size=shape).astype(spec["dtype"])
 
 
 def benchmark_inputs(manifest):
@@ -62,7 +55,7 @@ def benchmark_inputs(manifest):
     rng = np.random.default_rng(SEED)
     vocab_size = len(manifest["tokenizer"]["chars"]) + 1
     return {
-        (graph, batch): {tensor["name"]: random_input(tensor, batch, vocab_size, rng) for tensor in spec["inputs"]}
+        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, vocab_size, rng, pad=False) for tensor in spec["inputs"]}
         for graph, spec in manifest["graphs"].items()
         for batch in BATCH_SIZES
     }
@@ -72,14 +65,14 @@ def time_onnxruntime(artifact, cases, repeats):
     rows = []
     for (graph, batch), inputs in cases.items():
         seconds = measure(lambda: artifact.run(graph, inputs), repeats)
-        rows.append({"graph": graph, "batch": batch, "runner": "onnxruntime cpu", **latency(seconds, batch)})
+        rows.append({"graph": graph, "batch": batch, "runner": "onnxruntime cpu", **timing_summary(seconds, batch)})
     generation = {}
     if artifact.manifest["task"] == "language_model":
         generation["onnxruntime cpu"] = generation_speed(artifact.run, artifact.tokenizer, repeats)
     return {"rows": rows, "generation": generation}
 
 
-def time_keras(folder, inputs_path, backend, repeats):
+def time_keras_backend(folder, inputs_path, backend, repeats):
     """Rows and generation speeds from `benchmarks.keras_timing` run with KERAS_BACKEND=backend."""
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
     result = subprocess.run(
@@ -97,8 +90,8 @@ def benchmark_preset(folder, repeats, scratch):
     artifact = Artifact(folder)
     cases = benchmark_inputs(artifact.manifest)
     inputs_path = Path(scratch) / f"{artifact.manifest['preset']}-inputs.npz"
-    np.savez(inputs_path, **{f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()})
-    results = [time_onnxruntime(artifact, cases, repeats)] + [time_keras(folder, inputs_path, backend, repeats) for backend in BACKENDS]
+    save_cases(inputs_path, cases)
+    results = [time_onnxruntime(artifact, cases, repeats)] + [time_keras_backend(folder, inputs_path, backend, repeats) for backend in BACKENDS]
     rows = sorted((row for result in results for row in result["rows"]), key=lambda row: (row["graph"], row["batch"]))
     generation = {runner: speed for result in results for runner, speed in result["generation"].items()}
     return artifact.manifest, rows, generation

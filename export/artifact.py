@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from export.parity import check_parity, failures
 from serving.errors import ZooError
 from zoo.presets import Preset
 
@@ -35,8 +36,6 @@ def export_preset(preset, out, formats=FORMATS, opset=DEFAULT_OPSET, parity_back
     shutil.rmtree(staging, ignore_errors=True)
     try:
         run_in_tensorflow(["-m", "export.graphs", str(preset), str(staging), ",".join(formats), str(opset)])
-        from export.parity import check_parity, failures
-
         report = check_parity(staging, parity_backends, providers=("cpu",))
         if not report["passed"]:
             raise ZooError(f"parity gate failed, no artifact written: {failures(report)}")

@@ -16,18 +16,23 @@ import numpy as np
 from serving.artifact import Artifact, read_manifest
 from serving.errors import ZooError
 
-ATOL = 1e-5
+# fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
+# char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up
+# to 1.43e-5, and onnxruntime sits between them (1.10e-5 and 1.24e-5 away). 2e-5 is the smallest
+# round bound above that fp32 noise; real export bugs measured here are 1e-3 and larger.
+ATOL = 2e-5
 RTOL = 1e-5
 BATCH_SIZES = (1, 3, 64)
 LENGTHS = (1, 7, 300)
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def random_input(spec, batch, length, vocab_size, rng):
+def random_input(spec, batch, length, vocab_size, rng, pad=True):
+    """A random tensor for a manifest input spec; token rows after the first are cut short by padding if `pad`."""
     shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
     if spec["dtype"] == "int32":
         ids = rng.integers(1, vocab_size, size=shape).astype("int32")
-        if "time" in spec["shape"]:
+        if pad and "time" in spec["shape"]:
             for row in ids[1:]:
                 row[rng.integers(1, length + 1) :] = 0
         return ids

@@ -5,9 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from zoo.presets import preset_names
+
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
-PRESETS = ("char_rnn_shakespeare", "rnn_surname_origin")
+PRESETS = tuple(preset_names())
 
 # Tests that span every backend themselves (export, parity, serving) run once, in the tensorflow pass.
 once = pytest.mark.skipif(BACKEND != "tensorflow", reason="backend-independent: runs once, in the KERAS_BACKEND=tensorflow pass")

@@ -1,0 +1,54 @@
+"""Character language modelling: many-to-many training, bits per character, sampled text."""
+import math
+
+import numpy as np
+
+from serving.decoding import sample_text
+from serving.tokenizer import CharTokenizer
+from training.data import shakespeare
+
+SAMPLE_PROMPT = "ROMEO:\n"
+
+
+def prepare(sequence_length, seed):
+    """Tokenizer and (inputs, targets) chunks of the training and validation plays."""
+    splits = shakespeare.load_splits()
+    tokenizer = CharTokenizer.fit(splits.values())
+    return tokenizer, {split: chunk(tokenizer.encode(splits[split]), sequence_length) for split in ("train", "validation")}
+
+
+def chunk(ids, sequence_length):
+    count = (len(ids) - 1) // sequence_length
+    inputs = ids[: count * sequence_length].reshape(count, sequence_length)
+    targets = ids[1 : count * sequence_length + 1].reshape(count, sequence_length)
+    return inputs, targets
+
+
+def bits_per_character(model, ids, segments=64):
+    """Mean -log2 p(next char) over `ids`, read as `segments` contiguous rows in one batch.
+
+    Each row starts from a zero state, so only `segments` characters lack context.
+    """
+    length = (len(ids) - 1) // segments
+    inputs, targets = chunk(ids[: segments * length + 1], length)
+    logits = np.asarray(model.predict_on_batch(inputs), dtype="float64")
+    logits -= logits.max(axis=-1, keepdims=True)
+    log_probs = logits - np.log(np.exp(logits).sum(axis=-1, keepdims=True))
+    picked = np.take_along_axis(log_probs, targets[..., None], axis=-1)
+    return float(-picked.mean() / math.log(2)), int(targets.size)
+
+
+def evaluate(model, tokenizer, seed, split="test"):
+    text = shakespeare.load_splits()[split]
+    bpc, characters = bits_per_character(model, tokenizer.encode(text))
+    return {"test_bits_per_character": round(bpc, 4), "test_characters": characters, "test_plays": list(shakespeare.TEST_PLAYS)}
+
+
+def sample(model, tokenizer, length=300, temperature=0.8, seed=0):
+    """A sample from the Keras model, through the same numpy decoding loop that serving uses."""
+    graphs = model.deployment_graphs()
+
+    def run(graph, inputs):
+        return {key: np.asarray(value) for key, value in graphs[graph].predict_on_batch(inputs).items()}
+
+    return sample_text(run, tokenizer, SAMPLE_PROMPT, length, temperature, np.random.default_rng(seed))

@@ -1,0 +1,38 @@
+"""The model card (README.md) of a preset, written from its metadata: every number in it is measured."""
+
+
+def format_metrics(metrics):
+    return "\n".join(f"| {key} | {value} |" for key, value in metrics.items() if key != "confusion_matrix")
+
+
+def write_model_card(folder, metadata):
+    training = metadata["training"]
+    lines = [
+        f"# {metadata['name']}",
+        "",
+        metadata["description"],
+        "",
+        f"- Family: `{metadata['family']}` (`h_t = tanh(W x_t + U h_(t-1) + b)`), task: {metadata['task']}",
+        f"- Parameters: {metadata['parameters']:,}",
+        f"- Data: {metadata['dataset']}",
+        f"- Model: {metadata['recipe']['model']}",
+        f"- Trained on the {training['backend']} backend for {training['epochs']} epochs in "
+        f"{training['seconds'] / 60:.1f} minutes on {training['machine']}, {training['date']}",
+        f"- Reproduce: `{training['command']}`, then `zoo evaluate DIR` recomputes the metrics below",
+        f"- Weights sha256: `{metadata['weights_sha256']}`",
+        "",
+        "## Measured on the held-out split",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        format_metrics(metadata["metrics"]),
+        "",
+    ]
+    if "sample" in metadata:
+        lines += ["## A sample (temperature 0.8, seed 0, prompt `ROMEO:`)", "", "```", "ROMEO:", metadata["sample"], "```", ""]
+    if "confusion_matrix_png" in metadata:
+        lines += ["## Confusion matrix (test split)", "", f"![confusion matrix]({metadata['confusion_matrix_png']})", ""]
+    lines += ["## Training curve", "", "| epoch | " + " | ".join(training["history"]) + " |", "|---" * (len(training["history"]) + 1) + "|"]
+    for epoch, values in enumerate(zip(*training["history"].values()), start=1):
+        lines.append(f"| {epoch} | " + " | ".join(str(value) for value in values) + " |")
+    (folder / "README.md").write_text("\n".join(lines) + "\n")

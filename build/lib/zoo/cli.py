@@ -1,0 +1,137 @@
+"""The `zoo` command: list, train, evaluate, export and parity-check presets."""
+import argparse
+import json
+import os
+import sys
+
+from serving.errors import ZooError
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def use_backend(backend):
+    """Selects the Keras backend; it must happen before keras is first imported."""
+    if backend:
+        os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+
+def split_list(text, allowed, what):
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    unknown = [item for item in items if item not in allowed]
+    if unknown or not items:
+        raise ZooError(f"unknown {what} {', '.join(unknown) or repr(text)}; choose from {', '.join(allowed)}")
+    return items
+
+
+def list_command(arguments):
+    from zoo.presets import list_presets
+
+    rows = list_presets()
+    if arguments.json:
+        print(json.dumps(rows, indent=1))
+        return
+    print(f"{'name':<24} {'family':<12} {'task':<16} {'parameters':>10}  headline metrics")
+    for row in rows:
+        headline = ", ".join(f"{key}={value}" for key, value in row["metrics"].items() if isinstance(value, float))
+        print(f"{row['name']:<24} {row['family']:<12} {row['task']:<16} {row['parameters']:>10,}  {headline}")
+
+
+def train_command(arguments):
+    from training.recipes import RECIPES
+
+    if arguments.name not in RECIPES:
+        raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(RECIPES)}")
+    use_backend(arguments.backend)
+    from training.fit import train
+
+    out = arguments.out or os.path.join("runs", arguments.name)
+    command = " ".join(["zoo", *sys.argv[1:]])
+    train(arguments.name, out, epochs=arguments.epochs, seed=arguments.seed, command=command)
+    print(f"wrote preset folder {out}")
+
+
+def evaluate_command(arguments):
+    use_backend(arguments.backend)
+    from training.recipes import RECIPES
+    from zoo.presets import Preset
+
+    preset = Preset(arguments.preset)
+    model = preset.load_model()
+    task = RECIPES[preset.name].task_module
+    measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"])
+    if arguments.json:
+        print(json.dumps({"preset": preset.name, "metrics": measured}, indent=1))
+        return
+    print(f"{'metric':<26} {'model card':>12} {'measured now':>14}")
+    for key, value in measured.items():
+        if isinstance(value, (int, float)):
+            print(f"{key:<26} {preset.metadata['metrics'].get(key, '-')!s:>12} {value!s:>14}")
+
+
+def export_command(arguments):
+    from export.artifact import FORMATS, export_preset
+
+    formats = split_list(arguments.formats, FORMATS, "format")
+    out = export_preset(arguments.preset, arguments.out, formats, arguments.opset)
+    print(f"wrote artifact {out} (graphs traced under the tensorflow backend; parity against Keras-tensorflow passed)")
+
+
+def parity_command(arguments):
+    from export.parity import BACKENDS as PARITY_BACKENDS
+    from export.parity import check_parity, failures, format_report
+
+    backends = split_list(arguments.backends, PARITY_BACKENDS, "backend")
+    providers = split_list(arguments.providers, ("cpu", "cuda"), "provider")
+    report = check_parity(arguments.artifact, backends, ["cpu", *[p for p in providers if p != "cpu"]])
+    print(format_report(report))
+    if not report["passed"]:
+        raise ZooError(f"parity failed: {failures(report)}")
+
+
+def parse_arguments(argv):
+    parser = argparse.ArgumentParser(prog="zoo", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    listing = commands.add_parser("list", help="presets with family, task, size and headline metrics")
+    listing.add_argument("--json", action="store_true")
+    listing.set_defaults(run=list_command)
+
+    training = commands.add_parser("train", help="retrain a preset from scratch on its real data")
+    training.add_argument("name")
+    training.add_argument("--backend", choices=BACKENDS)
+    training.add_argument("--epochs", type=int, help="default: the recipe's")
+    training.add_argument("--seed", type=int, default=0)
+    training.add_argument("--out", help="preset folder to write (default runs/NAME)")
+    training.set_defaults(run=train_command)
+
+    evaluation = commands.add_parser("evaluate", help="recompute a preset's metrics on its held-out split")
+    evaluation.add_argument("preset", help="preset name or folder")
+    evaluation.add_argument("--backend", choices=BACKENDS)
+    evaluation.add_argument("--json", action="store_true")
+    evaluation.set_defaults(run=evaluate_command)
+
+    exporting = commands.add_parser("export", help="write an artifact folder: ONNX, SavedModel, manifest")
+    exporting.add_argument("preset", help="preset name or folder")
+    exporting.add_argument("--out", required=True)
+    exporting.add_argument("--formats", default="onnx,savedmodel")
+    exporting.add_argument("--opset", type=int, default=17)
+    exporting.set_defaults(run=export_command)
+
+    parity = commands.add_parser("parity", help="check an artifact against Keras on each backend")
+    parity.add_argument("artifact")
+    parity.add_argument("--backends", default=",".join(BACKENDS))
+    parity.add_argument("--providers", default="cpu,cuda")
+    parity.set_defaults(run=parity_command)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    arguments = parse_arguments(argv)
+    try:
+        arguments.run(arguments)
+    except ZooError as error:
+        sys.exit(f"error: {error}")
+    except (FileNotFoundError, ModuleNotFoundError) as error:
+        sys.exit(f"error: {error}")

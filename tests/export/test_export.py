@@ -1,0 +1,83 @@
+import json
+
+import onnx
+import pytest
+
+from export.parity import BACKENDS, check_parity, parity_cases
+from serving.artifact import read_manifest
+from tests.conftest import PRESETS, assert_one_line_error, once, zoo_cli
+from zoo.presets import sha256
+
+
+@once
+@pytest.mark.parametrize("name", PRESETS)
+def test_artifact_is_complete_and_checked(artifacts, name):
+    folder = artifacts[name]
+    manifest = read_manifest(folder)
+    assert manifest["preset"] == name and manifest["opset"] == 17
+    assert set(manifest["graphs"]) == {"sequence", "step"}
+    for graph in manifest["graphs"].values():
+        onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
+        assert graph["inputs"][0]["shape"][0] == "batch"
+    assert manifest["graphs"]["sequence"]["inputs"] == [{"name": "tokens", "shape": ["batch", "time"], "dtype": "int32"}]
+    for relative, digest in manifest["files"].items():
+        assert sha256(folder / relative) == digest
+    assert (folder / "saved_model" / "saved_model.pb").is_file()
+    assert not folder.with_name(folder.name + ".partial").exists()
+
+
+@once
+@pytest.mark.parametrize("name", PRESETS)
+def test_parity_gate_passes_on_every_backend(artifacts, name):
+    report = check_parity(artifacts[name], BACKENDS, providers=("cpu", "cuda"))
+    candidates = {row["candidate"] for row in report["rows"]}
+    assert {"keras-tensorflow", "keras-jax", "keras-torch", "savedmodel"} <= candidates
+    assert report["passed"], [row for row in report["rows"] if not row["passed"]]
+    assert {row["tensor"] for row in report["rows"]} == {"logits", "new_state"}
+    assert json.loads((artifacts[name] / "manifest.json").read_text())["parity"] == report
+
+
+@once
+def test_parity_cases_cover_batches_lengths_and_padding(artifacts):
+    cases = parity_cases(read_manifest(artifacts["char_rnn_shakespeare"]))
+    sequence = {label: inputs["tokens"] for label, (graph, inputs) in cases.items() if graph == "sequence"}
+    assert {tokens.shape for tokens in sequence.values()} == {(b, t) for b in (1, 3, 64) for t in (1, 7, 300)}
+    assert (sequence["sequence.b64.t300"] == 0).any() and (sequence["sequence.b64.t300"][0] != 0).all()
+
+
+@once
+def test_parity_gate_fails_on_a_wrong_graph(artifacts, tmp_path):
+    """An ONNX graph whose logits are off by 1e-3 must fail, and the CLI must exit non-zero."""
+    import shutil
+
+    folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    model = onnx.load(str(folder / "step.onnx"))
+    head_bias = next(t for t in model.graph.initializer if onnx.numpy_helper.to_array(t).shape == (18,))
+    head_bias.CopyFrom(onnx.numpy_helper.from_array(onnx.numpy_helper.to_array(head_bias) + 1e-3, head_bias.name))
+    onnx.save(model, str(folder / "step.onnx"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["step.onnx"] = sha256(folder / "step.onnx")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    result = zoo_cli("parity", str(folder), "--backends", "tensorflow", check=False)
+    assert "FAIL" in result.stdout
+    assert_one_line_error(result, "step/logits")
+
+
+@once
+def test_export_of_an_unknown_preset_leaves_nothing(tmp_path):
+    result = zoo_cli("export", "no_such_preset", "--out", str(tmp_path / "out"), check=False)
+    assert_one_line_error(result, "no_such_preset")
+    assert list(tmp_path.iterdir()) == []
+
+
+@once
+def test_export_refuses_unknown_formats_and_foreign_folders(tmp_path):
+    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "a"), "--formats", "onnx,tflite", check=False), "tflite")
+    (tmp_path / "mine").mkdir()
+    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "mine"), check=False), "not an artifact")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+@once
+def test_parity_refuses_unknown_backends(artifacts):
+    assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), "--backends", "mxnet", check=False), "mxnet")

@@ -1,0 +1,109 @@
+import json
+import shutil
+
+import pytest
+
+from tests.conftest import assert_one_line_error, once, run
+
+
+def serve(folder, *arguments, check=True):
+    return run("-m", "serving", str(folder), *arguments, check=check)
+
+
+@once
+def test_generates_text_from_a_prompt(artifacts):
+    result = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "120", "--seed", "3", "--json").stdout)
+    assert result["preset"] == "char_rnn_shakespeare" and len(result["generated"]) == 120
+    again = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "120", "--seed", "3", "--json").stdout)
+    assert again["generated"] == result["generated"]
+    plain = serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "50").stdout
+    assert plain.startswith("ROMEO:")
+
+
+@once
+def test_classifies_a_surname(artifacts):
+    result = json.loads(serve(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5", "--json").stdout)
+    probabilities = [c["probability"] for c in result["classes"]]
+    assert len(probabilities) == 5 and probabilities == sorted(probabilities, reverse=True) and 0 < sum(probabilities) <= 1.0001
+
+
+@once
+def test_greedy_generation_matches_keras(artifacts):
+    """Greedy decoding through onnxruntime gives the characters Keras gives, by the same numpy loop."""
+    served = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "JULIET:", "--length", "80", "--temperature", "0", "--json").stdout)
+    script = (
+        "import numpy as np, zoo; from serving.decoding import sample_text;"
+        "model = zoo.load('char_rnn_shakespeare'); graphs = model.deployment_graphs();"
+        "run = lambda g, x: {k: np.asarray(v) for k, v in graphs[g].predict_on_batch(x).items()};"
+        "print(sample_text(run, zoo.Preset('char_rnn_shakespeare').tokenizer, 'JULIET:', 80, 0, np.random.default_rng(0)), end='')"
+    )
+    for backend in ("tensorflow", "jax", "torch"):
+        assert run("-c", script, backend=backend).stdout == served["generated"], backend
+
+
+@once
+def test_serving_imports_no_deep_learning_framework(artifacts):
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('keras', 'tensorflow', 'jax', 'torch'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import serving, serving.__main__\n"
+        f"serving.__main__.main([{str(artifacts['rnn_surname_origin'])!r}, '--text', 'Nakamura'])\n"
+        "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules)\n"
+    )
+    assert "Nakamura" in run("-c", script).stdout
+
+
+@once
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--text", "Nak€mura"], ["unknown characters", "€"]),
+        (["--text", ""], ["empty"]),
+        (["--text", "x" * 200], ["200 characters", "maximum"]),
+        (["--prompt", "ROMEO:"], ["classification", "--text"]),
+    ],
+)
+def test_bad_text_is_a_one_line_error(artifacts, arguments, words):
+    assert_one_line_error(serve(artifacts["rnn_surname_origin"], *arguments, check=False), *words)
+
+
+@once
+def test_bad_prompt_is_a_one_line_error(artifacts):
+    assert_one_line_error(serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO\u2603", check=False), "unknown characters")
+    assert_one_line_error(serve(artifacts["char_rnn_shakespeare"], "--prompt", "", check=False), "empty")
+
+
+@once
+def test_corrupted_onnx_is_refused(artifacts, tmp_path):
+    folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    (folder / "sequence.onnx").write_bytes(b"not an onnx graph")
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "sequence.onnx", "sha256")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["sequence.onnx"] = __import__("hashlib").sha256(b"not an onnx graph").hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "onnxruntime cannot load", "sequence.onnx")
+
+
+@once
+def test_missing_or_malformed_manifest_is_refused(artifacts, tmp_path):
+    folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    (folder / "manifest.json").write_text("{not json")
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "manifest.json", "not valid JSON")
+    (folder / "manifest.json").write_text(json.dumps({"preset": "x"}))
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "malformed", "graphs")
+    (folder / "manifest.json").unlink()
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "no manifest.json")
+    assert_one_line_error(serve(tmp_path / "nowhere", "--text", "Nakamura", check=False), "no artifact folder")
+
+
+@once
+def test_unavailable_provider_is_refused(artifacts):
+    import onnxruntime
+
+    if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
+        pytest.skip("CUDA is available here")
+    assert_one_line_error(serve(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--provider", "cuda", check=False), "cuda provider is not available")
