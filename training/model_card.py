@@ -32,7 +32,7 @@ def write_model_card(folder, metadata):
         lines += ["## A sample (temperature 0.8, seed 0, prompt `ROMEO:`)", "", "```", "ROMEO:", metadata["sample"], "```", ""]
     if "confusion_matrix_png" in metadata:
         lines += ["## Confusion matrix (test split)", "", f"![confusion matrix]({metadata['confusion_matrix_png']})", ""]
-    lines += ["## Training curve", "", "| epoch | " + " | ".join(training["history"]) + " |", "|---" * (len(training["history"]) + 1) + "|"]
+    lines += ["## Training curve", "", "Loss: cross-entropy in nats per prediction; accuracy: of the top prediction.", "", "| epoch | " + " | ".join(training["history"]) + " |", "|---" * (len(training["history"]) + 1) + "|"]
     for epoch, values in enumerate(zip(*training["history"].values()), start=1):
         lines.append(f"| {epoch} | " + " | ".join(str(value) for value in values) + " |")
     (folder / "README.md").write_text("\n".join(lines) + "\n")
