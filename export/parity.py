@@ -125,7 +125,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda")):
         "lengths": list(LENGTHS),
         "rows": rows,
         "skipped": skipped,
-        "passed": all(row["passed"] for row in rows),
+        "passed": bool(rows) and all(row["passed"] for row in rows),
     }
     manifest["parity"] = report
     (Path(folder) / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))

@@ -55,11 +55,13 @@ class Artifact:
         self.manifest = read_manifest(folder)
         self.tokenizer = CharTokenizer.from_dict(self.manifest["tokenizer"])
         providers = provider_chain(provider)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
         self.sessions = {}
         for name, graph in self.manifest["graphs"].items():
             path = check_file(folder, self.manifest, graph["onnx"])
             try:
-                self.sessions[name] = onnxruntime.InferenceSession(str(path), providers=providers)
+                self.sessions[name] = onnxruntime.InferenceSession(str(path), options, providers=providers)
             except Exception as error:
                 raise ZooError(f"onnxruntime cannot load {path}: {str(error).splitlines()[0]}") from None
         self.output_names = {name: [output.name for output in session.get_outputs()] for name, session in self.sessions.items()}
