@@ -1,3 +1,0 @@
-from zoo.models.vanilla_rnn import VanillaRNN
-
-MODEL_CLASSES = {"VanillaRNN": VanillaRNN}
