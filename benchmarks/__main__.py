@@ -1,4 +1,4 @@
-"""`python -m benchmarks`: latency, throughput and generation speed of each preset, onnxruntime against Keras.
+"""`python -m benchmarks`: latency, throughput, and generation or translation speed of each preset, onnxruntime against Keras.
 
 Each preset is exported to a temporary folder (or its artifact reused from --artifacts DIR/<preset>),
 then timed with onnxruntime in this process and with Keras in one subprocess per backend: the backend
@@ -16,11 +16,23 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.keras_timing import GENERATED_CHARACTERS, PROMPT, TEMPERATURE, generation_speed, measure, save_cases, timing_summary
+from benchmarks.keras_timing import (
+    DECODING_BATCH_SIZES,
+    GENERATED_CHARACTERS,
+    PROMPT,
+    TEMPERATURE,
+    decoding_repeats,
+    decoding_speed,
+    generation_speed,
+    measure,
+    save_inputs,
+    timing_summary,
+)
 from export.artifact import export_preset
 from export.parity import random_input
 from serving.artifact import Artifact
 from serving.errors import ZooError
+from training.data.numbers import words
 from zoo.presets import preset_names
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -30,6 +42,7 @@ DEFAULT_REPEATS = 10
 SEED = 0
 REPOSITORY = Path(__file__).resolve().parents[1]
 VERSIONED_PACKAGES = ("onnxruntime", "keras", "tensorflow-cpu", "jax", "torch")
+LARGEST_NUMBER = 10**12 - 1
 
 
 def parse_arguments(argv):
@@ -53,15 +66,20 @@ def artifact_folder(preset, artifacts, scratch):
 def benchmark_inputs(manifest):
     """{(graph, batch): inputs} for every graph at every batch size, from a fixed seed."""
     rng = np.random.default_rng(SEED)
-    vocab_size = len(manifest["tokenizer"]["chars"]) + 1
     return {
-        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, vocab_size, rng, pad=False) for tensor in spec["inputs"]}
+        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest["vocab_sizes"], rng, pad=False) for tensor in spec["inputs"]}
         for graph, spec in manifest["graphs"].items()
         for batch in BATCH_SIZES
     }
 
 
-def time_onnxruntime(artifact, cases, repeats):
+def translation_sentences(tokenizer):
+    """Source ids of the English words of numbers drawn from a fixed seed, one sentence per decoded row."""
+    numbers = np.random.default_rng(SEED).integers(1, LARGEST_NUMBER, max(DECODING_BATCH_SIZES), endpoint=True)
+    return tokenizer.source.encode_batch([words(number, "en") for number in numbers])
+
+
+def time_onnxruntime(artifact, cases, sentences, repeats):
     rows = []
     for (graph, batch), inputs in cases.items():
         seconds = measure(lambda: artifact.run(graph, inputs), repeats)
@@ -69,11 +87,14 @@ def time_onnxruntime(artifact, cases, repeats):
     generation = {}
     if artifact.manifest["task"] == "language_model":
         generation["onnxruntime cpu"] = generation_speed(artifact.run, artifact.tokenizer, repeats)
-    return {"rows": rows, "generation": generation}
+    decoding = []
+    if artifact.manifest["task"] == "translation":
+        decoding = decoding_speed(artifact.run, sentences, artifact.manifest["max_target_length"], repeats, "onnxruntime cpu")
+    return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
 def time_keras_backend(folder, inputs_path, backend, repeats):
-    """Rows and generation speeds from `benchmarks.keras_timing` run with KERAS_BACKEND=backend."""
+    """Rows, generation and decoding speeds from `benchmarks.keras_timing` run with KERAS_BACKEND=backend."""
     environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
     result = subprocess.run(
         [sys.executable, "-m", "benchmarks.keras_timing", str(folder), str(inputs_path), str(repeats)],
@@ -86,23 +107,25 @@ def time_keras_backend(folder, inputs_path, backend, repeats):
 
 
 def benchmark_preset(folder, repeats, scratch):
-    """The manifest, every timing row and the generation speeds of one artifact, on every runner."""
+    """The manifest, every timing row, the generation speeds and the decoding rows of one artifact, on every runner."""
     artifact = Artifact(folder)
     cases = benchmark_inputs(artifact.manifest)
+    sentences = translation_sentences(artifact.tokenizer) if artifact.manifest["task"] == "translation" else None
     inputs_path = Path(scratch) / f"{artifact.manifest['preset']}-inputs.npz"
-    save_cases(inputs_path, cases)
-    results = [time_onnxruntime(artifact, cases, repeats)] + [time_keras_backend(folder, inputs_path, backend, repeats) for backend in BACKENDS]
+    save_inputs(inputs_path, cases, sentences)
+    results = [time_onnxruntime(artifact, cases, sentences, repeats)] + [time_keras_backend(folder, inputs_path, backend, repeats) for backend in BACKENDS]
     rows = sorted((row for result in results for row in result["rows"]), key=lambda row: (row["graph"], row["batch"]))
     generation = {runner: speed for result in results for runner, speed in result["generation"].items()}
-    return artifact.manifest, rows, generation
+    decoding = sorted((row for result in results for row in result["decoding"]), key=lambda row: (row["beam_width"], row["batch"]))
+    return artifact.manifest, rows, generation, decoding
 
 
-def format_tables(manifest, rows, generation, repeats):
+def format_tables(manifest, rows, generation, decoding, repeats):
     lines = [
         f"### {manifest['preset']} ({manifest['task']})",
         "",
-        f"Median and p90 of {repeats} timed calls after one warm-up call; `sequence` reads {SEQUENCE_LENGTH} tokens per sequence, "
-        "`step` one token; sequences/s = batch / median.",
+        f"Median and p90 of {repeats} timed calls after one warm-up call; every time axis holds {SEQUENCE_LENGTH} positions, so "
+        f"`sequence` and `encoder` read {SEQUENCE_LENGTH} tokens per sequence, `step` and `decoder_step` one token; sequences/s = batch / median.",
         "",
         "| graph | batch | runner | median ms | p90 ms | sequences/s |",
         "|---|--:|---|--:|--:|--:|",
@@ -121,6 +144,21 @@ def format_tables(manifest, rows, generation, repeats):
             "|---|--:|",
         ]
         lines += [f"| {runner} | {speed['characters_per_s']:,.0f} |" for runner, speed in generation.items()]
+    if decoding:
+        lines += [
+            "",
+            f"Translation: the English words of {max(DECODING_BATCH_SIZES)} numbers drawn from 1 to {LARGEST_NUMBER:,} (seed {SEED}), "
+            f"batch b decoding the first b of them with `serving.decoding.beam_search` (at most {manifest['max_target_length']} tokens); "
+            f"median of {decoding_repeats(repeats)} runs after one warm-up run (max(2, repeats // 3): decoding is slow); sentences/s = batch / median.",
+            "",
+            "| decoding | batch | runner | ms per batch (median) | ms per sentence | sentences/s |",
+            "|---|--:|---|--:|--:|--:|",
+        ]
+        for row in decoding:
+            decoding_name = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
+            lines.append(
+                f"| {decoding_name} | {row['batch']} | {row['runner']} | {row['median_ms']:,.1f} | {row['median_ms'] / row['batch']:,.2f} | {row['sequences_per_s']:,.1f} |"
+            )
     return "\n".join(lines)
 
 

@@ -11,12 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.decoding import sample_text
+from serving.artifact import read_manifest
+from serving.decoding import beam_search, sample_text
 
 GENERATED_CHARACTERS = 200
 PROMPT = "ROMEO:"
 TEMPERATURE = 0.8
 SEED = 0
+BEAM_WIDTHS = (1, 4)
+DECODING_BATCH_SIZES = (1, 64)
+SENTENCES_KEY = "sentences"
 
 
 def measure(function, repeats):
@@ -44,36 +48,56 @@ def generation_speed(run, tokenizer, repeats):
     return {"characters_per_s": GENERATED_CHARACTERS / float(np.median(measure(generate, repeats)))}
 
 
-def save_cases(path, cases):
-    """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file."""
-    np.savez(path, **{f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()})
+def decoding_repeats(repeats):
+    # A beam-4 decoding of 64 sentences is hundreds of graph calls, too slow on Keras to repeat as often.
+    return max(2, repeats // 3)
 
 
-def load_cases(path):
+def decoding_speed(run, sentences, max_length, repeats, runner):
+    """Rows of greedy and beam decoding of the first `batch` source sentences, at each batch size and beam width."""
+    rows = []
+    for beam_width in BEAM_WIDTHS:
+        for batch in DECODING_BATCH_SIZES:
+            seconds = measure(lambda: beam_search(run, sentences[:batch], max_length, beam_width), decoding_repeats(repeats))
+            rows.append({"beam_width": beam_width, "batch": batch, "runner": runner, **timing_summary(seconds, batch)})
+    return rows
+
+
+def save_inputs(path, cases, sentences=None):
+    """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file, and the source ids to decode if any."""
+    arrays = {f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()}
+    if sentences is not None:
+        arrays[SENTENCES_KEY] = sentences
+    np.savez(path, **arrays)
+
+
+def load_inputs(path):
+    """The cases and source sentences (None where there are none) written by `save_inputs`."""
     cases = {}
     with np.load(path) as arrays:
+        sentences = arrays[SENTENCES_KEY] if SENTENCES_KEY in arrays else None
         for key, value in arrays.items():
-            graph, batch, name = key.split("/")
-            cases.setdefault((graph, int(batch)), {})[name] = value
-    return cases
+            if key != SENTENCES_KEY:
+                graph, batch, name = key.split("/")
+                cases.setdefault((graph, int(batch)), {})[name] = value
+    return cases, sentences
 
 
-def time_keras(artifact, cases, repeats):
-    """Timing rows of both ways to run each graph, and the generation speed of a language model."""
+def time_keras(artifact, cases, sentences, repeats):
+    """Timing rows of both ways to run each graph, the generation speed of a language model and the decoding speed of a translation model."""
     import keras
 
     from zoo.presets import Preset
+    from zoo.runner import keras_runner
 
     preset = Preset(Path(artifact) / "preset")
-    graphs = preset.load_model().deployment_graphs()
+    model = preset.load_model()
+    graphs = model.deployment_graphs()
     backend = keras.backend.backend()
 
     def plain_call(graph, inputs):
         # Converting to numpy waits for the result: JAX returns before computing, and onnxruntime gives numpy.
         return keras.tree.map_structure(keras.ops.convert_to_numpy, graph(inputs))
-
-    def run(graph_name, inputs):
-        return graphs[graph_name].predict_on_batch(inputs)
 
     rows = []
     for (graph_name, batch), inputs in cases.items():
@@ -81,15 +105,19 @@ def time_keras(artifact, cases, repeats):
         methods = {"predict_on_batch": lambda: graph.predict_on_batch(inputs), "call": lambda: plain_call(graph, inputs)}
         for method, function in methods.items():
             rows.append({"graph": graph_name, "batch": batch, "runner": f"keras {backend} {method}", **timing_summary(measure(function, repeats), batch)})
+    run, runner = keras_runner(model), f"keras {backend} predict_on_batch"
     generation = {}
     if preset.metadata["task"] == "language_model":
-        generation[f"keras {backend} predict_on_batch"] = generation_speed(run, preset.tokenizer, repeats)
-    return {"rows": rows, "generation": generation}
+        generation[runner] = generation_speed(run, preset.tokenizer, repeats)
+    decoding = []
+    if preset.metadata["task"] == "translation":
+        decoding = decoding_speed(run, sentences, read_manifest(artifact)["max_target_length"], repeats, runner)
+    return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
 def main():
     artifact, inputs, repeats = sys.argv[1:]
-    print(json.dumps(time_keras(artifact, load_cases(inputs), int(repeats))))
+    print(json.dumps(time_keras(artifact, *load_inputs(inputs), int(repeats))))
 
 
 if __name__ == "__main__":

@@ -104,9 +104,10 @@ def write_artifact(preset_name, folder, formats, opset):
         "graphs": manifest_graphs,
         "saved_model": "saved_model" if "savedmodel" in formats else None,
         "tokenizer": preset.tokenizer.to_dict(),
-        "special_tokens": {"pad": 0},
+        "special_tokens": {"pad": 0, "bos": 1, "eos": 2} if metadata["task"] == "translation" else {"pad": 0},
+        "vocab_sizes": model.token_vocabularies(),
         "max_length": metadata.get("max_length"),
-        "state_shape": [model.num_layers, model.hidden_dim],
+        "max_target_length": metadata.get("max_length") if metadata["task"] == "translation" else None,
         "files": {},
         "parity": None,
     }

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from serving.artifact import Artifact, read_manifest
+from serving.decoding import beam_search_in_batches, padded_ids
 from serving.errors import ZooError
+from serving.tokenizer import tokenizer_from_dict
 
 # fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
 # char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up
@@ -25,39 +27,54 @@ RTOL = 1e-5
 BATCH_SIZES = (1, 3, 64)
 LENGTHS = (1, 7, 300)
 BACKENDS = ("tensorflow", "jax", "torch")
+DECODING_BEAM_WIDTHS = (1, 4)
+DECODING_BATCH = 512  # sentences per decoding call: large batches keep the per-step overhead of Keras small
+ATTENTION_ROW_SUM_TOLERANCE = 1e-6
+ATTENTION_PADDING_TOLERANCE = 1e-7
 
 
-def random_input(spec, batch, length, vocab_size, rng, pad=True):
-    """A random tensor for a manifest input spec; token rows after the first are cut short by padding if `pad`."""
+def random_input(spec, batch, length, vocab_sizes, rng, pad=True):
+    """A random tensor for a manifest input spec: ids for token inputs, a 0/1 prefix for masks, else uniform(-1, 1).
+
+    With `pad`, rows after the first are cut short (ids set to 0, mask to 0) at random lengths.
+    """
     shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
-    if spec["dtype"] == "int32":
-        ids = rng.integers(1, vocab_size, size=shape).astype("int32")
-        if pad and "time" in spec["shape"]:
-            for row in ids[1:]:
-                row[rng.integers(1, length + 1) :] = 0
-        return ids
-    return rng.uniform(-1, 1, size=shape).astype(spec["dtype"])
+    if spec["name"].endswith("mask"):
+        values = np.ones(shape, spec["dtype"])
+    elif spec["name"] in vocab_sizes:
+        values = rng.integers(1, vocab_sizes[spec["name"]], size=shape).astype(spec["dtype"])
+    else:
+        return rng.uniform(-1, 1, size=shape).astype(spec["dtype"])
+    if pad and "time" in spec["shape"]:
+        for row in values[1:]:
+            row[rng.integers(1, length + 1) :] = 0
+    return values
 
 
 def parity_cases(manifest, seed=0):
     """{"graph/b{batch}/t{length}": (graph, inputs)} over the batch sizes and, where there is a time axis, lengths."""
     rng = np.random.default_rng(seed)
-    vocab_size = len(manifest["tokenizer"]["chars"]) + 1
     cases = {}
     for graph, spec in manifest["graphs"].items():
         has_time = any("time" in tensor["shape"] for tensor in spec["inputs"])
         for batch in BATCH_SIZES:
             for length in LENGTHS if has_time else (None,):
                 label = f"{graph}.b{batch}" + (f".t{length}" if length else "")
-                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, vocab_size, rng) for tensor in spec["inputs"]})
+                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, manifest["vocab_sizes"], rng) for tensor in spec["inputs"]})
     return cases
 
 
 def reference_outputs(folder, cases, backend):
     """Keras (and, under tensorflow, SavedModel) outputs, computed in a fresh process for `backend`."""
+    arrays = {f"{case}/{graph}/{name}": value for case, (graph, values) in cases.items() for name, value in values.items()}
+    return run_reference(folder, arrays, backend)
+
+
+def run_reference(folder, arrays, backend):
+    """`python -m export.reference` on `arrays` with KERAS_BACKEND=backend; its outputs by key."""
     with tempfile.TemporaryDirectory() as scratch:
         inputs, outputs = Path(scratch) / "inputs.npz", Path(scratch) / "outputs.npz"
-        np.savez(inputs, **{f"{case}/{graph}/{name}": value for case, (graph, values) in cases.items() for name, value in values.items()})
+        np.savez(inputs, **arrays)
         environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
         result = subprocess.run(
             [sys.executable, "-m", "export.reference", str(folder), str(inputs), str(outputs)],
@@ -102,8 +119,64 @@ def candidate_outputs(folder, cases, backends, providers):
     return candidates, skipped
 
 
-def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda")):
-    """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict."""
+def attention_invariants(cases, outputs):
+    """Largest |row sum - 1| and largest weight on a padded source position, over every `attention` output."""
+    row_sum_error, on_padding = 0.0, 0.0
+    for case, (_, inputs) in cases.items():
+        weights = outputs.get(f"{case}/attention")
+        if weights is None:
+            continue
+        row_sum_error = max(row_sum_error, float(np.abs(weights.astype("float64").sum(axis=-1) - 1).max()))
+        padded = weights[inputs["source_mask"] == 0]
+        on_padding = max(on_padding, float(padded.max()) if padded.size else 0.0)
+    return {
+        "attention_row_sum_max_error": row_sum_error,
+        "attention_on_padding_max": on_padding,
+        "passed": row_sum_error <= ATTENTION_ROW_SUM_TOLERANCE and on_padding <= ATTENTION_PADDING_TOLERANCE,
+    }
+
+
+def held_out_sources(manifest):
+    """Source ids of the preset's held-out test split, or None where the preset has no recipe here."""
+    from training.recipes import RECIPES
+
+    recipe = RECIPES.get(manifest["preset"])
+    if recipe is None:
+        return None
+    tokenizer = tokenizer_from_dict(manifest["tokenizer"])
+    return tokenizer.source.encode_batch(recipe.task_module.held_out_sources(seed=0))
+
+
+def check_decoding(folder, manifest, backends, artifact, limit=None):
+    """Greedy and beam decodings of the held-out set (its first `limit` sentences, if given):
+    onnxruntime and Keras on each backend must give the same ids."""
+    source = held_out_sources(manifest)
+    if source is None:
+        return {"skipped": f"no recipe for {manifest['preset']}: no held-out set to decode"}
+    source = source[:limit]
+    arrays = {
+        "decode/source": source,
+        "decode/max_length": np.array(manifest["max_target_length"]),
+        "decode/beam_widths": np.array(DECODING_BEAM_WIDTHS),
+        "decode/batch": np.array(DECODING_BATCH),
+    }
+    expected = {f"beam{width}": padded_ids(beam_search_in_batches(artifact.run, source, manifest["max_target_length"], width, DECODING_BATCH)) for width in DECODING_BEAM_WIDTHS}
+    rows = []
+    for backend in backends:
+        decoded = run_reference(folder, arrays, backend)
+        for key, ids in expected.items():
+            other = decoded[f"keras-{backend}/{key}"]
+            same = ids.shape == other.shape and bool((ids == other).all())
+            differing = len(ids) if ids.shape[1:] != other.shape[1:] else int((ids != other).any(axis=1).sum())
+            rows.append({"decoding": key, "candidate": f"keras-{backend}", "sentences": len(ids), "differing": 0 if same else differing, "passed": same})
+    return {"rows": rows}
+
+
+def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
+    """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict.
+
+    Translation models also decode their held-out set, all of it unless `decode_limit` is given.
+    """
     unknown = set(backends) - set(BACKENDS)
     if unknown:
         raise ZooError(f"unknown backend {', '.join(sorted(unknown))}; choose from {', '.join(BACKENDS)}")
@@ -119,13 +192,20 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda")):
             for candidate, values in candidates.items():
                 result = compare([reference[key] for key in keys], [values[key] for key in keys])
                 rows.append({"graph": graph, "tensor": output["name"], "candidate": candidate, "reference": "onnxruntime-cpu", **result})
+    has_attention = any(key.endswith("/attention") for key in reference)
+    invariants = {name: attention_invariants(cases, values) for name, values in {"onnxruntime-cpu": reference, **candidates}.items()} if has_attention else {}
+    decoding = check_decoding(folder, manifest, backends, Artifact(folder), decode_limit) if manifest["task"] == "translation" else {}
     report = {
         "tolerance": {"atol": ATOL, "rtol": RTOL},
         "batch_sizes": list(BATCH_SIZES),
         "lengths": list(LENGTHS),
         "rows": rows,
+        "attention_invariants": invariants,
+        "decoding": decoding,
         "skipped": skipped,
-        "passed": bool(rows) and all(row["passed"] for row in rows),
+        "passed": bool(rows)
+        and all(row["passed"] for row in rows + decoding.get("rows", []))
+        and all(check["passed"] for check in invariants.values()),
     }
     manifest["parity"] = report
     (Path(folder) / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
@@ -140,6 +220,18 @@ def format_report(report):
             f"{row['graph']:<10} {row['tensor']:<10} {row['candidate']:<20} {row['max_abs_diff']:>11.2e} {row['mean_abs_diff']:>12.2e}  "
             f"{tolerance:<20} {'pass' if row['passed'] else 'FAIL'}"
         )
+    for name, check in report["attention_invariants"].items():
+        lines.append(
+            f"attention on {name}: max |row sum - 1| {check['attention_row_sum_max_error']:.1e} (<= {ATTENTION_ROW_SUM_TOLERANCE:g}), "
+            f"max weight on padding {check['attention_on_padding_max']:.1e} (<= {ATTENTION_PADDING_TOLERANCE:g}) {'pass' if check['passed'] else 'FAIL'}"
+        )
+    for row in report["decoding"].get("rows", []):
+        lines.append(
+            f"{row['decoding']} decoding of {row['sentences']} held-out sentences, onnxruntime vs {row['candidate']}: "
+            f"{row['differing']} differ {'pass' if row['passed'] else 'FAIL'}"
+        )
+    if "skipped" in report["decoding"]:
+        lines.append(f"skipped decoding check: {report['decoding']['skipped']}")
     lines += [f"skipped {name}: {reason}" for name, reason in report["skipped"].items()]
     lines.append("parity: PASSED" if report["passed"] else "parity: FAILED")
     return "\n".join(lines)
@@ -147,6 +239,7 @@ def format_report(report):
 
 def failures(report):
     """One line naming every tensor that failed the gate."""
-    return "; ".join(
-        f"{row['graph']}/{row['tensor']} on {row['candidate']} (max |diff| {row['max_abs_diff']:.2e})" for row in report["rows"] if not row["passed"]
-    )
+    failed = [f"{row['graph']}/{row['tensor']} on {row['candidate']} (max |diff| {row['max_abs_diff']:.2e})" for row in report["rows"] if not row["passed"]]
+    failed += [f"attention invariants on {name}" for name, check in report["attention_invariants"].items() if not check["passed"]]
+    failed += [f"{row['decoding']} tokens on {row['candidate']}" for row in report["decoding"].get("rows", []) if not row["passed"]]
+    return "; ".join(failed) or "nothing was compared"

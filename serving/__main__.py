@@ -1,4 +1,4 @@
-"""`python -m serving ARTIFACT ...`: generate text or classify with onnxruntime, no Keras involved."""
+"""`python -m serving ARTIFACT ...`: generate, classify or translate with onnxruntime, no Keras involved."""
 import argparse
 import json
 import sys
@@ -6,8 +6,11 @@ import sys
 import numpy as np
 
 from serving.artifact import PROVIDERS, Artifact
-from serving.decoding import sample_text
+from serving.decoding import beam_search_in_batches, sample_text
 from serving.errors import ZooError
+from serving.heatmap import draw_alignment
+
+TRANSLATION_BATCH = 64
 
 
 def parse_arguments(argv):
@@ -15,19 +18,26 @@ def parse_arguments(argv):
     parser.add_argument("artifact", help="artifact folder written by `zoo export`")
     task = parser.add_mutually_exclusive_group(required=True)
     task.add_argument("--prompt", help="language models: text to continue")
-    task.add_argument("--text", help="classifiers: text to classify")
+    task.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
+    task.add_argument("--input", help="translation models: a file of one sentence per line, translated to JSON lines")
     parser.add_argument("--length", type=int, default=200, help="characters to generate (default 200)")
     parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, 0 for greedy (default 0.8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--top-k", type=int, default=3, help="classes to show (default 3)")
+    parser.add_argument("--beam", type=int, default=1, help="beam width for translation, 1 for greedy (default 1)")
+    parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser.parse_args(argv)
 
 
+def require_task(artifact, task, option):
+    if artifact.manifest["task"] != task:
+        raise ZooError(f"{artifact.manifest['preset']} is a {artifact.manifest['task']} model: {option} is for {task} models")
+
+
 def generate(artifact, arguments):
-    if artifact.manifest["task"] != "language_model":
-        raise ZooError(f"{artifact.manifest['preset']} is a {artifact.manifest['task']} model: use --text, not --prompt")
+    require_task(artifact, "language_model", "--prompt")
     if arguments.length < 1 or arguments.temperature < 0:
         raise ZooError("--length must be at least 1 and --temperature at least 0")
     rng = np.random.default_rng(arguments.seed)
@@ -36,26 +46,74 @@ def generate(artifact, arguments):
 
 
 def classify(artifact, arguments):
-    if artifact.manifest["task"] != "classification":
-        raise ZooError(f"{artifact.manifest['preset']} is a {artifact.manifest['task']} model: use --prompt, not --text")
     tokens = artifact.tokenizer.encode_batch([arguments.text], artifact.max_length)
     logits = artifact.run("sequence", {"tokens": tokens})["logits"][0].astype("float64")
     probabilities = np.exp(logits - logits.max())
     probabilities /= probabilities.sum()
     top = np.argsort(-probabilities)[: max(arguments.top_k, 1)]
     classes = [{"label": artifact.tokenizer.labels[i], "probability": round(float(probabilities[i]), 4)} for i in top]
-    lines = [f"{arguments.text}:"] + [f"  {c['label']:<8} {c['probability']:.3f}" for c in classes]
+    lines = [f"{arguments.text}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in classes]
     return {"text": arguments.text, "classes": classes}, "\n".join(lines)
+
+
+def translate(artifact, texts, beam):
+    """One result per text: the translation, its target tokens, score and attention (target x source)."""
+    if beam < 1:
+        raise ZooError("--beam must be at least 1")
+    tokenizer = artifact.tokenizer
+    source = tokenizer.source.encode_batch(texts, artifact.max_length)
+    decoded = beam_search_in_batches(artifact.run, source, artifact.manifest["max_target_length"], beam, TRANSLATION_BATCH)
+    results = []
+    for text, result in zip(texts, decoded):
+        translation = {
+            "text": text,
+            "translation": tokenizer.target.decode(result["ids"]),
+            "source_tokens": tokenizer.source.split(text) + ["</s>"],
+            "target_tokens": [tokenizer.target.words[i - len(tokenizer.target.SPECIALS)] for i in result["ids"]] + ["</s>"],
+            "score": round(result["score"], 6),
+        }
+        if result["attention"] is not None:
+            translation["attention"] = np.round(result["attention"], 6).tolist()
+        results.append(translation)
+    return results
+
+
+def read_lines(path):
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = [line.strip() for line in file if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise ZooError(f"cannot read --input {path}: {error}") from None
+    if not lines:
+        raise ZooError(f"--input {path} has no sentences")
+    return lines
 
 
 def main(argv=None):
     arguments = parse_arguments(argv)
     try:
         artifact = Artifact(arguments.artifact, arguments.provider)
-        result, text = (generate if arguments.prompt is not None else classify)(artifact, arguments)
+        header = {"preset": artifact.manifest["preset"], "provider": arguments.provider}
+        if arguments.input is not None:
+            require_task(artifact, "translation", "--input")
+            for result in translate(artifact, read_lines(arguments.input), arguments.beam):
+                print(json.dumps({**header, **result}, ensure_ascii=False))
+            return
+        if arguments.prompt is not None:
+            result, text = generate(artifact, arguments)
+        elif artifact.manifest["task"] == "translation":
+            result = translate(artifact, [arguments.text], arguments.beam)[0]
+            text = result["translation"]
+            if arguments.heatmap:
+                if "attention" not in result:
+                    raise ZooError(f"{artifact.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
+                draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
+        else:
+            require_task(artifact, "classification", "--text")
+            result, text = classify(artifact, arguments)
     except ZooError as error:
         sys.exit(f"error: {error}")
-    print(json.dumps({"preset": artifact.manifest["preset"], "provider": arguments.provider, **result}, ensure_ascii=False) if arguments.json else text)
+    print(json.dumps({**header, **result}, ensure_ascii=False) if arguments.json else text)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from pathlib import Path
 import onnxruntime
 
 from serving.errors import ZooError
-from serving.tokenizer import CharTokenizer
+from serving.tokenizer import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 MANIFEST_KEYS = ("format_version", "preset", "task", "graphs", "tokenizer", "files")
@@ -53,7 +53,7 @@ class Artifact:
     def __init__(self, folder, provider="cpu"):
         self.folder = Path(folder)
         self.manifest = read_manifest(folder)
-        self.tokenizer = CharTokenizer.from_dict(self.manifest["tokenizer"])
+        self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
         providers = provider_chain(provider)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
@@ -64,12 +64,14 @@ class Artifact:
                 self.sessions[name] = onnxruntime.InferenceSession(str(path), options, providers=providers)
             except Exception as error:
                 raise ZooError(f"onnxruntime cannot load {path}: {str(error).splitlines()[0]}") from None
-        self.output_names = {name: [output.name for output in session.get_outputs()] for name, session in self.sessions.items()}
+        self.input_names = {name: {tensor.name for tensor in session.get_inputs()} for name, session in self.sessions.items()}
+        self.output_names = {name: [tensor.name for tensor in session.get_outputs()] for name, session in self.sessions.items()}
 
     @property
     def max_length(self):
         return self.manifest.get("max_length")
 
     def run(self, graph, inputs):
-        outputs = self.sessions[graph].run(None, inputs)
+        """Outputs by name; inputs the graph does not take (encoder outputs, for a decoder without attention) are dropped."""
+        outputs = self.sessions[graph].run(None, {name: value for name, value in inputs.items() if name in self.input_names[graph]})
         return dict(zip(self.output_names[graph], outputs))

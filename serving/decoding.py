@@ -4,6 +4,10 @@ The same loop drives onnxruntime sessions and Keras models, so both decode ident
 """
 import numpy as np
 
+from serving.tokenizer import PAD_ID, WordTokenizer, pad_batch
+
+BOS_ID, EOS_ID = WordTokenizer.BOS_ID, WordTokenizer.EOS_ID
+
 
 def sample_next(logits, temperature, rng):
     """One id per row: argmax at temperature 0, else a draw from softmax(logits / temperature)."""
@@ -27,3 +31,75 @@ def sample_text(run, tokenizer, prompt, length, temperature, rng):
         outputs = run("step", {"token": token, "state": state})
         logits, state = outputs["logits"], outputs["new_state"]
     return tokenizer.decode(generated)
+
+
+def log_softmax(logits):
+    shifted = logits.astype("float64") - logits.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def encode_source(run, source, repeats=1):
+    """Encoder outputs for `source` ids, each row repeated `repeats` times (one copy per beam)."""
+    encoded = {name: np.repeat(value, repeats, axis=0) for name, value in run("encoder", {"source": source}).items()}
+    memory = {"encoder_outputs": encoded["encoder_outputs"], "source_mask": encoded["source_mask"]}
+    return encoded["initial_state"], memory
+
+
+def beam_search(run, source, max_length, beam_width=1, length_penalty=1.0):
+    """Translates a batch of source ids; beam width 1 is greedy decoding.
+
+    Returns, per source row: target ids (up to, not including, the end id), the length-normalised
+    log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source)
+    where the model has attention, else None. Ties go to the lower beam, then the lower id.
+    """
+    batch, width = len(source), beam_width
+    state, memory = encode_source(run, source, width)
+    scores = np.zeros((batch, width))
+    scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
+    token = np.full(batch * width, BOS_ID, dtype="int32")
+    finished = np.zeros(batch * width, dtype=bool)
+    lengths = np.zeros(batch * width)
+    history = np.zeros((batch * width, 0), dtype="int32")
+    attention_history = None
+    for _ in range(max_length):
+        outputs = run("decoder_step", {"previous_token": token, "state": state, **memory})
+        log_probs = log_softmax(outputs["logits"])
+        log_probs[:, [PAD_ID, BOS_ID]] = -np.inf  # never generated: padding only follows the end
+        log_probs[finished] = -np.inf
+        log_probs[finished, PAD_ID] = 0.0  # a finished hypothesis only pads, at no cost
+        vocab = log_probs.shape[-1]
+        totals = (scores.reshape(-1, 1) + log_probs).reshape(batch, width * vocab)
+        best = np.argsort(-totals, axis=1, kind="stable")[:, :width]
+        rows = (np.arange(batch)[:, None] * width + best // vocab).ravel()
+        token = (best % vocab).ravel().astype("int32")
+        scores = np.take_along_axis(totals, best, axis=1)
+        lengths = lengths[rows] + ~finished[rows]
+        finished = finished[rows] | (token == EOS_ID)
+        history = np.concatenate([history[rows], token[:, None]], axis=1)
+        state = outputs["new_state"][rows]
+        if "attention" in outputs:
+            step_attention = outputs["attention"][rows][:, None]
+            attention_history = step_attention if attention_history is None else np.concatenate([attention_history[rows], step_attention], axis=1)
+        if finished.all():
+            break
+    normalised = scores.ravel() / np.maximum(lengths, 1) ** length_penalty
+    results = []
+    for sentence in range(batch):
+        best_row = sentence * width + int(np.argmax(normalised[sentence * width : (sentence + 1) * width]))
+        ids = [int(i) for i in history[best_row] if i not in (PAD_ID, EOS_ID)]
+        attention = None if attention_history is None else attention_history[best_row, : len(ids) + 1]
+        results.append({"ids": ids, "score": float(normalised[best_row]), "attention": attention})
+    return results
+
+
+def beam_search_in_batches(run, source, max_length, beam_width=1, batch_size=64):
+    """`beam_search` over a large array of source ids, `batch_size` rows at a time."""
+    results = []
+    for start in range(0, len(source), batch_size):
+        results += beam_search(run, source[start : start + batch_size], max_length, beam_width)
+    return results
+
+
+def padded_ids(results):
+    """The decoded ids of `beam_search` results as one right-padded (rows, longest) array."""
+    return pad_batch([np.array(result["ids"], dtype="int32") for result in results])

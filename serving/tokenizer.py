@@ -1,5 +1,6 @@
 """Character vocabulary, numpy only, shared by training (through zoo) and serving."""
 import json
+import re
 
 import numpy as np
 
@@ -35,12 +36,7 @@ class CharTokenizer:
         return np.array([self._ids[char] for char in text], dtype="int32")
 
     def encode_batch(self, texts, max_length=None):
-        """Right-padded (batch, longest) ids."""
-        encoded = [self.encode(text, max_length) for text in texts]
-        batch = np.full((len(encoded), max(map(len, encoded))), PAD_ID, dtype="int32")
-        for row, ids in zip(batch, encoded):
-            row[: len(ids)] = ids
-        return batch
+        return pad_batch([self.encode(text, max_length) for text in texts])
 
     def decode(self, ids):
         return "".join(self.chars[i - 1] for i in ids if i != PAD_ID)
@@ -52,11 +48,96 @@ class CharTokenizer:
     def from_dict(cls, data):
         return cls(data["chars"], data.get("labels"))
 
-    def save(self, path):
-        with open(path, "w", encoding="utf-8") as file:
-            json.dump(self.to_dict(), file, ensure_ascii=False, indent=1)
+
+
+class WordTokenizer:
+    """Words, hyphens and commas as tokens. Ids: 0 padding, 1 start, 2 end, then the words in the order given."""
+
+    SPECIALS = ("<pad>", "<s>", "</s>")
+    BOS_ID, EOS_ID = 1, 2
+    _TOKEN = re.compile(r"[^\s,\-]+|[,\-]")
+
+    def __init__(self, words):
+        self.words = list(words)
+        self._ids = {word: i + len(self.SPECIALS) for i, word in enumerate(self.words)}
 
     @classmethod
-    def load(cls, path):
-        with open(path, encoding="utf-8") as file:
-            return cls.from_dict(json.load(file))
+    def fit(cls, texts):
+        return cls(sorted({token for text in texts for token in cls.split(text)}))
+
+    @classmethod
+    def split(cls, text):
+        return cls._TOKEN.findall(text.lower())
+
+    @property
+    def vocab_size(self):
+        return len(self.words) + len(self.SPECIALS)
+
+    def encode(self, text, max_length=None):
+        """Ids of the words of `text` followed by the end id."""
+        tokens = self.split(text)
+        if not tokens:
+            raise ZooError("empty text: give at least one word")
+        if max_length is not None and len(tokens) + 1 > max_length:
+            raise ZooError(f"text of {len(tokens)} tokens is longer than the maximum of {max_length - 1}")
+        unknown = sorted(set(tokens) - self._ids.keys())
+        if unknown:
+            raise ZooError(f"unknown words {', '.join(map(repr, unknown))}: not in the {len(self.words)}-word vocabulary")
+        return np.array([self._ids[token] for token in tokens] + [self.EOS_ID], dtype="int32")
+
+    def encode_batch(self, texts, max_length=None):
+        return pad_batch([self.encode(text, max_length) for text in texts])
+
+    def decode(self, ids):
+        """Text of the ids up to the first end id: no space around hyphens, none before commas."""
+        tokens = []
+        for i in ids:
+            if i == self.EOS_ID:
+                break
+            if i >= len(self.SPECIALS):
+                tokens.append(self.words[i - len(self.SPECIALS)])
+        return " ".join(tokens).replace(" - ", "-").replace(" ,", ",")
+
+    def to_dict(self):
+        return {"type": "word", "words": self.words}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["words"])
+
+
+def pad_batch(rows):
+    """Right-padded (batch, longest) ids."""
+    batch = np.full((len(rows), max(map(len, rows))), PAD_ID, dtype="int32")
+    for row, ids in zip(batch, rows):
+        row[: len(ids)] = ids
+    return batch
+
+
+def tokenizer_from_dict(data):
+    return {"char": CharTokenizer, "word": WordTokenizer, "pair": TokenizerPair}[data["type"]].from_dict(data)
+
+
+def save_tokenizer(tokenizer, path):
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(tokenizer.to_dict(), file, ensure_ascii=False, indent=1)
+
+
+def load_tokenizer(path):
+    with open(path, encoding="utf-8") as file:
+        return tokenizer_from_dict(json.load(file))
+
+
+class TokenizerPair:
+    """Source and target vocabularies of a translation model."""
+
+    def __init__(self, source, target):
+        self.source = source
+        self.target = target
+
+    def to_dict(self):
+        return {"type": "pair", "source": self.source.to_dict(), "target": self.target.to_dict()}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(tokenizer_from_dict(data["source"]), tokenizer_from_dict(data["target"]))

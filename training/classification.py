@@ -59,3 +59,12 @@ def plot_confusion_matrix(matrix, labels, path):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
+
+
+def vocabulary_sizes(tokenizer):
+    return {"vocab_size": tokenizer.vocab_size, "num_classes": len(tokenizer.labels)}
+
+
+def card_extras(model, tokenizer, metrics, folder):
+    plot_confusion_matrix(metrics["confusion_matrix"], tokenizer.labels, folder / "confusion_matrix.png")
+    return {"confusion_matrix_png": "confusion_matrix.png"}

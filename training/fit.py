@@ -13,7 +13,8 @@ import numpy as np
 
 from training.model_card import write_model_card
 from training.recipes import RECIPES
-from zoo.models import VanillaRNN
+from zoo.models import MODEL_CLASSES
+from serving.tokenizer import save_tokenizer
 from zoo.presets import sha256
 
 
@@ -30,8 +31,7 @@ def make_deterministic(seed):
 
 
 def build_model(recipe, tokenizer):
-    num_classes = len(tokenizer.labels) if tokenizer.labels else None
-    return VanillaRNN(vocab_size=tokenizer.vocab_size, num_classes=num_classes, **recipe.model)
+    return MODEL_CLASSES[recipe.model_class](**recipe.task_module.vocabulary_sizes(tokenizer), **recipe.model)
 
 
 def train(name, out, epochs=None, seed=0, command=None):
@@ -45,17 +45,22 @@ def train(name, out, epochs=None, seed=0, command=None):
     make_deterministic(seed)
     tokenizer, data = recipe.task_module.prepare(recipe.sequence_length, seed)
     model = build_model(recipe, tokenizer)
-    steps = epochs * -(-len(data["train"][0]) // recipe.batch_size)
+    steps = epochs * -(-len(data["train"][1]) // recipe.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.05)
+    inputs, targets, *weights = data["train"]
+    # Padded targets carry weight 0: loss and accuracy are means over the real tokens only.
+    reduction = "mean_with_sample_weight" if weights else "sum_over_batch_size"
     model.compile(
         optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction),
+        weighted_metrics=["accuracy"],
     )
     backup = out.with_name(out.name + ".backup")
     started = time.perf_counter()
     history = model.fit(
-        *data["train"],
+        inputs,
+        targets,
+        sample_weight=weights[0] if weights else None,
         batch_size=recipe.batch_size,
         epochs=epochs,
         validation_data=data["validation"],
@@ -86,15 +91,10 @@ def write_preset(out, name, recipe, model, tokenizer, metrics, training):
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     model.save_weights(staging / "model.weights.h5")
-    tokenizer.save(staging / "vocab.json")
+    save_tokenizer(tokenizer, staging / "vocab.json")
     config = {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
     (staging / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config}, indent=1))
-    extras = {}
-    if recipe.task == "classification":
-        recipe.task_module.plot_confusion_matrix(metrics["confusion_matrix"], tokenizer.labels, staging / "confusion_matrix.png")
-        extras["confusion_matrix_png"] = "confusion_matrix.png"
-    else:
-        extras["sample"] = recipe.task_module.sample(model, tokenizer)
+    extras = recipe.task_module.card_extras(model, tokenizer, metrics, staging)
     metadata = {
         "name": name,
         "family": recipe.family,
@@ -103,7 +103,7 @@ def write_preset(out, name, recipe, model, tokenizer, metrics, training):
         "dataset": recipe.dataset,
         "parameters": int(model.count_params()),
         "weights_sha256": sha256(staging / "model.weights.h5"),
-        "max_length": recipe.task_module.MAX_LENGTH if recipe.task == "classification" else None,
+        "max_length": recipe.task_module.MAX_LENGTH,
         "metrics": metrics,
         "training": training,
         "recipe": {"model": recipe.model, "batch_size": recipe.batch_size, "learning_rate": recipe.learning_rate, "sequence_length": recipe.sequence_length},

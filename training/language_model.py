@@ -6,8 +6,10 @@ import numpy as np
 from serving.decoding import sample_text
 from serving.tokenizer import CharTokenizer
 from training.data import shakespeare
+from zoo.runner import keras_runner
 
 SAMPLE_PROMPT = "ROMEO:\n"
+MAX_LENGTH = None  # a prompt of any length
 
 
 def prepare(sequence_length, seed):
@@ -46,9 +48,12 @@ def evaluate(model, tokenizer, seed, split="test"):
 
 def sample(model, tokenizer, length=300, temperature=0.8, seed=0):
     """A sample from the Keras model, through the same numpy decoding loop that serving uses."""
-    graphs = model.deployment_graphs()
+    return sample_text(keras_runner(model), tokenizer, SAMPLE_PROMPT, length, temperature, np.random.default_rng(seed))
 
-    def run(graph, inputs):
-        return {key: np.asarray(value) for key, value in graphs[graph].predict_on_batch(inputs).items()}
 
-    return sample_text(run, tokenizer, SAMPLE_PROMPT, length, temperature, np.random.default_rng(seed))
+def vocabulary_sizes(tokenizer):
+    return {"vocab_size": tokenizer.vocab_size}
+
+
+def card_extras(model, tokenizer, metrics, folder):
+    return {"sample": sample(model, tokenizer)}

@@ -12,7 +12,7 @@ def write_model_card(folder, metadata):
         "",
         metadata["description"],
         "",
-        f"- Family: `{metadata['family']}` (`h_t = tanh(W x_t + U h_(t-1) + b)`), task: {metadata['task']}",
+        f"- Family: `{metadata['family']}`, task: {metadata['task']}",
         f"- Parameters: {metadata['parameters']:,}",
         f"- Data: {metadata['dataset']}",
         f"- Model: {metadata['recipe']['model']}",
@@ -30,6 +30,21 @@ def write_model_card(folder, metadata):
     ]
     if "sample" in metadata:
         lines += ["## A sample (temperature 0.8, seed 0, prompt `ROMEO:`)", "", "```", "ROMEO:", metadata["sample"], "```", ""]
+    if "examples" in metadata:
+        lines += ["## Examples (beam 4)", "", "| English | model | reference |", "|---|---|---|"]
+        lines += [f"| {e['source']} | {e['translation']} | {e['reference']} |" for e in metadata["examples"]]
+        lines.append("")
+    if "length_study" in metadata:
+        lines += [
+            "## Quality against source length (`zoo study length --cards`)",
+            "",
+            "Greedy exact match on the test numbers of each digit count; the plot compares both number-word presets.",
+            "",
+            "| digits | mean English tokens | exact match | token accuracy |",
+            "|---|---|---|---|",
+        ]
+        lines += [f"| {r['digits']} | {r['mean_source_tokens']} | {r['exact_match']} | {r['token_accuracy']} |" for r in metadata["length_study"]]
+        lines += ["", f"![quality against source length]({metadata['length_study_png']})", ""]
     if "confusion_matrix_png" in metadata:
         lines += ["## Confusion matrix (test split)", "", f"![confusion matrix]({metadata['confusion_matrix_png']})", ""]
     lines += ["## Training curve", "", "Loss: cross-entropy in nats per prediction; accuracy: of the top prediction.", "", "| epoch | " + " | ".join(training["history"]) + " |", "|---" * (len(training["history"]) + 1) + "|"]

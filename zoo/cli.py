@@ -90,6 +90,15 @@ def parity_command(arguments):
         raise ZooError(f"parity failed: {failures(report)}")
 
 
+def study_command(arguments):
+    use_backend(arguments.backend)
+    from training.length_study import PRESETS, run_length_study
+
+    presets = split_list(arguments.presets, PRESETS, "preset") if arguments.presets else PRESETS
+    print(run_length_study(arguments.out, tuple(presets), cards=arguments.cards))
+    print(f"wrote {arguments.out}/length_study.png, .md and .json")
+
+
 def parse_arguments(argv):
     parser = argparse.ArgumentParser(prog="zoo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -124,6 +133,13 @@ def parse_arguments(argv):
     parity.add_argument("--backends", default=",".join(BACKENDS))
     parity.add_argument("--providers", default="cpu,cuda")
     parity.set_defaults(run=parity_command)
+    study = commands.add_parser("study", help="studies across presets; `length`: quality against source length")
+    study.add_argument("kind", choices=["length"])
+    study.add_argument("--presets", help="comma-separated (default: both number-word translation presets)")
+    study.add_argument("--backend", choices=BACKENDS)
+    study.add_argument("--out", default="runs/length_study")
+    study.add_argument("--cards", action="store_true", help="also record the study in the presets' metadata and model cards")
+    study.set_defaults(run=study_command)
     return parser.parse_args(argv)
 
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from serving.errors import ZooError
-from serving.tokenizer import CharTokenizer
+from serving.tokenizer import load_tokenizer
 
 PRESETS_FOLDER = Path(__file__).parent / "presets"
 FILES = ("config.json", "model.weights.h5", "vocab.json", "metadata.json", "README.md")
@@ -41,7 +41,7 @@ class Preset:
         self.path = path
         self.config = json.loads((path / "config.json").read_text())
         self.metadata = json.loads((path / "metadata.json").read_text())
-        self.tokenizer = CharTokenizer.load(path / "vocab.json")
+        self.tokenizer = load_tokenizer(path / "vocab.json")
         self.name = self.metadata["name"]
 
     def check_weights(self):

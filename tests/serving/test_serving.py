@@ -64,7 +64,7 @@ def test_serving_imports_no_deep_learning_framework(artifacts):
         (["--text", "Nak€mura"], ["unknown characters", "€"]),
         (["--text", ""], ["empty"]),
         (["--text", "x" * 200], ["200 characters", "maximum"]),
-        (["--prompt", "ROMEO:"], ["classification", "--text"]),
+        (["--prompt", "ROMEO:"], ["classification", "--prompt"]),
     ],
 )
 def test_bad_text_is_a_one_line_error(artifacts, arguments, words):
@@ -107,3 +107,49 @@ def test_unavailable_provider_is_refused(artifacts):
     if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
         pytest.skip("CUDA is available here")
     assert_one_line_error(serve(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--provider", "cuda", check=False), "cuda provider is not available")
+
+
+@once
+def test_translates_with_attention_and_draws_the_alignment(artifacts, tmp_path):
+    folder = artifacts["attention_en_fr_numbers"]
+    result = json.loads(serve(folder, "--text", "four hundred and twenty-three", "--beam", "4", "--json").stdout)
+    assert result["translation"] == "quatre cent vingt-trois"
+    attention = result["attention"]
+    assert len(attention) == len(result["target_tokens"]) and all(len(row) == len(result["source_tokens"]) for row in attention)
+    assert all(abs(sum(row) - 1) < 1e-5 for row in attention)
+    heatmap = tmp_path / "alignment.png"
+    assert serve(folder, "--text", "ninety-one", "--heatmap", str(heatmap)).stdout.strip() == "quatre-vingt-onze"
+    assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@once
+def test_translates_a_file_to_json_lines(artifacts, tmp_path):
+    lines = ["seven", "one thousand and one", "eighty"]
+    source = tmp_path / "numbers.txt"
+    source.write_text("\n".join(lines) + "\n")
+    for name in ("seq2seq_en_fr_numbers", "attention_en_fr_numbers"):
+        outputs = [json.loads(line) for line in serve(artifacts[name], "--input", str(source)).stdout.splitlines()]
+        assert [o["text"] for o in outputs] == lines
+        assert ("attention" in outputs[0]) == (name == "attention_en_fr_numbers")
+
+
+@once
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--text", "four hundred and twelvety"], ["unknown words", "twelvety"]),
+        (["--text", " "], ["empty"]),
+        (["--text", " ".join(["one"] * 60)], ["60 tokens", "maximum"]),
+        (["--text", "seven", "--beam", "0"], ["--beam"]),
+        (["--prompt", "seven"], ["translation", "--prompt"]),
+    ],
+)
+def test_bad_translation_input_is_a_one_line_error(artifacts, arguments, words):
+    assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], *arguments, check=False), *words)
+
+
+@once
+def test_heatmap_needs_an_attention_model(artifacts, tmp_path):
+    result = serve(artifacts["seq2seq_en_fr_numbers"], "--text", "seven", "--heatmap", str(tmp_path / "a.png"), check=False)
+    assert_one_line_error(result, "no attention")
+    assert not list(tmp_path.iterdir())

@@ -24,3 +24,13 @@ def test_surname_split_is_stratified_disjoint_and_deterministic():
     assert not train & test and not train & set(splits["validation"][0])
     assert set(splits["test"][1]) == set(range(len(surnames.LOCALES)))
     assert surnames.load_splits(seed=0)["test"][0] == splits["test"][0]
+
+
+@once
+def test_number_test_set_is_unseen_and_covers_every_digit_count():
+    from training.data import numbers
+
+    splits = numbers.load_splits(seed=0, train_size=20_000)
+    test = set(splits["test"][0])
+    assert len(test) >= 2000 and not test & set(splits["train"][0]) and not test & set(splits["validation"][0])
+    assert {len(str(n)) for n in test} == set(range(1, 13))

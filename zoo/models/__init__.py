@@ -1,3 +1,5 @@
+from zoo.models.attention_seq2seq import AttentionSeq2Seq
+from zoo.models.seq2seq import Seq2Seq
 from zoo.models.vanilla_rnn import VanillaRNN
 
-MODEL_CLASSES = {"VanillaRNN": VanillaRNN}
+MODEL_CLASSES = {cls.__name__: cls for cls in (VanillaRNN, Seq2Seq, AttentionSeq2Seq)}

@@ -71,6 +71,10 @@ class VanillaRNN(keras.Model):
         new_state = ops.stack(states, axis=1)
         return keras.Model({"token": token, "state": state}, {"logits": self.logits(outputs, new_state), "new_state": new_state}, name="step")
 
+    def token_vocabularies(self):
+        """Vocabulary size of each token input of the deployment graphs."""
+        return {"tokens": self.vocab_size, "token": self.vocab_size}
+
     def deployment_graphs(self):
         return {"sequence": self.sequence_graph(), "step": self.step_graph()}
 

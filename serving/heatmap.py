@@ -1,0 +1,50 @@
+"""The lecture's alignment figure: source words across, target words down, darker = more attention."""
+import os
+from pathlib import Path
+
+import numpy as np
+
+from serving.errors import ZooError
+
+CELL = 26
+MARGIN = 8
+
+
+def text_size(draw, text, font):
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    return right - left, bottom - top
+
+
+def draw_alignment(attention, source_tokens, target_tokens, path):
+    """Writes a PNG of `attention` (target x source); the file appears only once complete."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    attention = np.asarray(attention, dtype="float64")[: len(target_tokens), : len(source_tokens)]
+    font = ImageFont.load_default(size=14)
+    measure = ImageDraw.Draw(Image.new("L", (1, 1)))
+    left = MARGIN + max(text_size(measure, token, font)[0] for token in target_tokens) + MARGIN
+    top = MARGIN + max(text_size(measure, token, font)[0] for token in source_tokens) + MARGIN
+    image = Image.new("RGB", (left + CELL * len(source_tokens) + MARGIN, top + CELL * len(target_tokens) + MARGIN), "white")
+    draw = ImageDraw.Draw(image)
+    for t, row in enumerate(attention):
+        for s, weight in enumerate(row):
+            shade = int(round(255 * (1 - weight)))
+            box = (left + s * CELL, top + t * CELL, left + (s + 1) * CELL - 1, top + (t + 1) * CELL - 1)
+            draw.rectangle(box, fill=(shade, shade, shade), outline=(220, 220, 220))
+    for t, token in enumerate(target_tokens):
+        width, height = text_size(draw, token, font)
+        draw.text((left - MARGIN - width, top + t * CELL + (CELL - height) // 2 - 2), token, fill="black", font=font)
+    for s, token in enumerate(source_tokens):
+        width, height = text_size(draw, token, font)
+        label = Image.new("RGBA", (width + 4, height + 6), (255, 255, 255, 0))
+        ImageDraw.Draw(label).text((2, 0), token, fill="black", font=font)
+        label = label.rotate(90, expand=True)
+        image.paste(label, (left + s * CELL + (CELL - label.width) // 2, top - MARGIN - label.height), label)
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        image.save(partial, format="PNG")
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise ZooError(f"cannot write the heatmap {path}: {error.strerror or error}") from None

@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+import pytest
+
+from serving.decoding import BOS_ID, EOS_ID, beam_search, log_softmax
+from zoo.models import AttentionSeq2Seq, Seq2Seq
+from zoo.runner import keras_runner
+
+CLASSES = {"Seq2Seq": Seq2Seq, "AttentionSeq2Seq": AttentionSeq2Seq}
+SOURCE = np.array([[3, 4, 5, 2, 0, 0], [6, 7, 3, 4, 5, 2]], dtype="int32")
+TARGET_IN = np.array([[1, 3, 4, 5], [1, 6, 7, 8]], dtype="int32")
+
+
+def build(name):
+    keras.utils.set_random_seed(2)
+    model = CLASSES[name](10, 12, embedding_dim=8, encoder_units=16, decoder_units=24)
+    model.build_for_inputs()
+    return model
+
+
+def teacher_forced_log_probs(model, source, ids):
+    """log p(ids[t] | ids[:t], source) for every position, from the teacher-forced model."""
+    target_in = np.array([[BOS_ID] + ids[:-1]], dtype="int32")
+    logits = keras.ops.convert_to_numpy(model({"source": source, "target_in": target_in}))[0]
+    return log_softmax(logits)[np.arange(len(ids)), ids]
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_get_config_and_keras_file_round_trip(name, tmp_path):
+    model = build(name)
+    assert CLASSES[name].from_config(model.get_config()).get_config() == model.get_config()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    inputs = {"source": SOURCE, "target_in": TARGET_IN}
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_decoder_step_replays_teacher_forcing(name):
+    model = build(name)
+    run = keras_runner(model)
+    encoded = run("encoder", {"source": SOURCE})
+    state, steps = encoded["initial_state"], []
+    for t in range(TARGET_IN.shape[1]):
+        outputs = run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, **encoded})
+        state = outputs["new_state"]
+        steps.append(outputs["logits"])
+    expected = keras.ops.convert_to_numpy(model({"source": SOURCE, "target_in": TARGET_IN}))
+    np.testing.assert_allclose(np.stack(steps, axis=1), expected, atol=1e-5)
+    assert ("attention" in outputs) == (name == "AttentionSeq2Seq")
+
+
+def test_attention_is_a_distribution_over_unpadded_source_only():
+    run = keras_runner(build("AttentionSeq2Seq"))
+    encoded = run("encoder", {"source": SOURCE})
+    attention = run("decoder_step", {"previous_token": TARGET_IN[:, 0], "state": encoded["initial_state"], **encoded})["attention"]
+    np.testing.assert_allclose(attention.sum(axis=-1), 1, atol=1e-6)
+    assert (attention[0, 4:] == 0).all() and (attention[0, :4] > 0).all()
+
+
+@pytest.mark.parametrize("name", CLASSES)
+def test_deployment_graph_outputs_are_distinct_tensors(name):
+    for graph in build(name).deployment_graphs().values():
+        assert len({id(output) for output in graph.outputs}) == len(graph.outputs)
+
+
+@pytest.mark.parametrize("name", CLASSES)
+@pytest.mark.parametrize("width", [1, 4])
+def test_beam_search_scores_are_the_model_log_probabilities(name, width):
+    """Each result's score is the length-normalised log-probability the model gives its tokens."""
+    model = build(name)
+    results = beam_search(keras_runner(model), SOURCE, max_length=6, beam_width=width, length_penalty=1.0)
+    for row, result in enumerate(results):
+        ids = result["ids"] + ([EOS_ID] if len(result["ids"]) < 6 else [])
+        log_probs = teacher_forced_log_probs(model, SOURCE[row : row + 1], ids)
+        assert result["score"] == pytest.approx(log_probs.sum() / len(ids), abs=1e-4)
+        if width == 1:  # greedy: every token is the most likely one given its prefix
+            target_in = np.array([[BOS_ID] + ids[:-1]], dtype="int32")
+            logits = keras.ops.convert_to_numpy(model({"source": SOURCE[row : row + 1], "target_in": target_in}))[0]
+            assert list(logits.argmax(axis=-1)) == ids
+        if name == "AttentionSeq2Seq":
+            assert result["attention"].shape == (len(ids), SOURCE.shape[1])

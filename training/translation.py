@@ -1,0 +1,82 @@
+"""Sequence-to-sequence translation: teacher-forced training, greedy and beam evaluation by source length."""
+import numpy as np
+
+from serving.decoding import BOS_ID, beam_search_in_batches
+from serving.tokenizer import PAD_ID, TokenizerPair, WordTokenizer
+from training.data import numbers
+from zoo.runner import keras_runner
+
+TRAIN_SIZE = 102_400
+DIGIT_BUCKETS = ((1, 3), (4, 6), (7, 9), (10, 12))
+BATCH = 512
+MAX_LENGTH = 48  # source tokens, the end token included; 12-digit numbers need at most 33
+EXAMPLES = (7, 80, 91, 423, 1_001, 71_000_000, 999_999_999_999)
+
+
+def vocabulary_sizes(tokenizer):
+    return {"source_vocab_size": tokenizer.source.vocab_size, "target_vocab_size": tokenizer.target.vocab_size}
+
+
+def teacher_forcing(tokenizer, sources, targets):
+    """Model inputs {source, target_in}, the targets, and weights that zero the padded targets."""
+    target_out = tokenizer.target.encode_batch(targets)
+    target_in = np.concatenate([np.full((len(target_out), 1), BOS_ID, "int32"), target_out[:, :-1]], axis=1)
+    inputs = {"source": tokenizer.source.encode_batch(sources), "target_in": target_in}
+    return inputs, target_out, (target_out != PAD_ID).astype("float32")
+
+
+def prepare(sequence_length, seed):
+    splits = numbers.load_splits(seed, TRAIN_SIZE)
+    tokenizer = TokenizerPair(WordTokenizer.fit(splits["train"][1]), WordTokenizer.fit(splits["train"][2]))
+    return tokenizer, {split: teacher_forcing(tokenizer, *splits[split][1:]) for split in ("train", "validation")}
+
+
+def held_out_sources(seed):
+    """English texts of the test numbers."""
+    return numbers.load_splits(seed, train_size=0)["test"][1]
+
+
+def max_target_length(tokenizer, texts):
+    return max(len(tokenizer.target.encode(text)) for text in texts)
+
+
+def translate(run, tokenizer, sources, max_length, beam_width=1):
+    """Decoded results for `sources` (texts), by the shared numpy loop."""
+    return beam_search_in_batches(run, tokenizer.source.encode_batch(sources), max_length, beam_width, BATCH)
+
+
+def score(tokenizer, results, references):
+    """Exact match and token accuracy (reference tokens matched at their position) of decoded results."""
+    exact, matched, total = 0, 0, 0
+    for result, reference in zip(results, references):
+        expected = list(tokenizer.target.encode(reference)[:-1])
+        exact += result["ids"] == expected
+        matched += sum(a == b for a, b in zip(result["ids"], expected))
+        total += max(len(expected), len(result["ids"]))
+    return {"exact_match": round(exact / len(references), 4), "token_accuracy": round(matched / total, 4), "count": len(references)}
+
+
+def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
+    """Exact match and token accuracy, overall and per digit-count bucket, for greedy and beam decoding."""
+    numbers_, sources, targets = numbers.load_splits(seed, train_size=0)[split]
+    run = keras_runner(model)
+    max_length = max_target_length(tokenizer, targets) + 5
+    metrics = {}
+    for width in beam_widths:
+        decoding = "greedy" if width == 1 else f"beam{width}"
+        results = translate(run, tokenizer, sources, max_length, width)
+        overall = score(tokenizer, results, targets)
+        metrics[f"test_{decoding}_exact_match"] = overall["exact_match"]
+        metrics[f"test_{decoding}_token_accuracy"] = overall["token_accuracy"]
+        for low, high in DIGIT_BUCKETS:
+            rows = [i for i, n in enumerate(numbers_) if low <= len(str(n)) <= high]
+            bucket = score(tokenizer, [results[i] for i in rows], [targets[i] for i in rows])
+            metrics[f"{decoding}_exact_match_{low}_{high}_digits"] = bucket["exact_match"]
+    metrics["test_numbers"] = len(numbers_)
+    return metrics
+
+
+def card_extras(model, tokenizer, metrics, folder):
+    sources = [numbers.words(n, "en") for n in EXAMPLES]
+    results = translate(keras_runner(model), tokenizer, sources, MAX_LENGTH, beam_width=4)
+    return {"examples": [{"source": s, "translation": tokenizer.target.decode(r["ids"]), "reference": numbers.words(n, "fr")} for s, r, n in zip(sources, results, EXAMPLES)]}

@@ -1,0 +1,1 @@
+from zoo.layers.bahdanau_attention import BahdanauAttention

@@ -1,0 +1,100 @@
+"""What the two seq2seq families share: a bidirectional GRU encoder, a GRU decoder, the graphs."""
+import keras
+from keras import ops
+
+
+class EncoderDecoder(keras.Model):
+    """Source ids -> bidirectional GRU -> decoder GRU cell fed `[embedding(y_{t-1}), context_t]`.
+
+    Subclasses say what the context is (`decoder_inputs`) and what the decoder state holds.
+    Call on {"source": (batch, source_len), "target_in": (batch, target_len)} for teacher-forced
+    logits; id 0 is padding in both.
+    """
+
+    def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=64, encoder_units=128, decoder_units=256, dropout=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.embedding_dim = embedding_dim
+        self.encoder_units = encoder_units
+        self.decoder_units = decoder_units
+        self.dropout_rate = dropout
+        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")
+        self.encoder = keras.layers.Bidirectional(
+            keras.layers.GRU(encoder_units, return_sequences=True, return_state=True, name="encoder_gru"), name="encoder"
+        )
+        self.bridge = keras.layers.Dense(decoder_units, activation="tanh", name="bridge")
+        self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")
+        self.decoder_cell = keras.layers.GRUCell(decoder_units, name="decoder_cell")
+        self.dropout = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
+
+    def encode(self, source, training=None):
+        """Encoder outputs `(batch, length, 2 * encoder_units)`, the float source mask, the decoder's initial state."""
+        mask = ops.not_equal(source, 0)
+        outputs, forward_final, backward_final = self.encoder(self.dropout(self.source_embedding(source), training=training), mask=mask)
+        final = ops.concatenate([forward_final, backward_final], axis=-1)
+        return outputs, ops.cast(mask, "float32"), self.initial_state(final)
+
+    def decode_step(self, previous_token, state, encoder_outputs, source_mask, training=None, projected_keys=None):
+        """Logits for the next token, the new state, and the attention weights (None without attention)."""
+        embedded = self.dropout(self.target_embedding(previous_token), training=training)
+        hidden = self.hidden_state(state)
+        context, attention = self.context(hidden, state, encoder_outputs, source_mask, projected_keys)
+        new_hidden, _ = self.decoder_cell(ops.concatenate([embedded, context], axis=-1), [hidden], training=training)
+        features = self.dropout(ops.concatenate([new_hidden, context, embedded], axis=-1), training=training)
+        return self.output_projection(features), self.next_state(new_hidden, state), attention
+
+    def call(self, inputs, training=None):
+        encoder_outputs, source_mask, state = self.encode(inputs["source"], training)
+        target_in = inputs["target_in"]
+        projected_keys = self.project_keys(encoder_outputs)
+        logits = []
+        for t in range(target_in.shape[1]):  # static length: the teacher-forced decoder is unrolled
+            step_logits, state, _ = self.decode_step(target_in[:, t], state, encoder_outputs, source_mask, training, projected_keys)
+            logits.append(step_logits)
+        return ops.stack(logits, axis=1)
+
+    def build_for_inputs(self):
+        self({"source": ops.ones((1, 2), dtype="int32"), "target_in": ops.ones((1, 1), dtype="int32")})
+
+    # Output names differ from input names: tf2onnx breaks a graph whose input and output share a name.
+    def encoder_graph(self):
+        source = keras.Input((None,), dtype="int32", name="source")
+        encoder_outputs, source_mask, initial_state = self.encode(source)
+        outputs = {"encoder_outputs": encoder_outputs, "source_mask": source_mask, "initial_state": initial_state}
+        return keras.Model({"source": source}, outputs, name="encoder")
+
+    def decoder_step_graph(self):
+        inputs = {
+            "previous_token": keras.Input((), dtype="int32", name="previous_token"),
+            "state": keras.Input((self.state_size,), name="state"),
+        }
+        if self.uses_encoder_outputs:
+            inputs["encoder_outputs"] = keras.Input((None, 2 * self.encoder_units), name="encoder_outputs")
+            inputs["source_mask"] = keras.Input((None,), name="source_mask")
+        logits, new_state, attention = self.decode_step(
+            inputs["previous_token"], inputs["state"], inputs.get("encoder_outputs"), inputs.get("source_mask")
+        )
+        outputs = {"logits": logits, "new_state": new_state}
+        if attention is not None:
+            outputs["attention"] = attention
+        return keras.Model(inputs, outputs, name="decoder_step")
+
+    def token_vocabularies(self):
+        """Vocabulary size of each token input of the deployment graphs."""
+        return {"source": self.source_vocab_size, "previous_token": self.target_vocab_size}
+
+    def deployment_graphs(self):
+        return {"encoder": self.encoder_graph(), "decoder_step": self.decoder_step_graph()}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "source_vocab_size": self.source_vocab_size,
+            "target_vocab_size": self.target_vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "encoder_units": self.encoder_units,
+            "decoder_units": self.decoder_units,
+            "dropout": self.dropout_rate,
+        }
