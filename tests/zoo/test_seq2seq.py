@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from serving.decoding import BOS_ID, EOS_ID, beam_search, log_softmax
+from serving.tokenizer import PAD_ID
 from zoo.models import AttentionSeq2Seq, Seq2Seq
 from zoo.runner import keras_runner
 
@@ -74,9 +75,10 @@ def test_beam_search_scores_are_the_model_log_probabilities(name, width):
         ids = result["ids"] + ([EOS_ID] if len(result["ids"]) < 6 else [])
         log_probs = teacher_forced_log_probs(model, SOURCE[row : row + 1], ids)
         assert result["score"] == pytest.approx(log_probs.sum() / len(ids), abs=1e-4)
-        if width == 1:  # greedy: every token is the most likely one given its prefix
+        if width == 1:  # greedy: every token is the most likely one given its prefix, padding and start excluded
             target_in = np.array([[BOS_ID] + ids[:-1]], dtype="int32")
             logits = keras.ops.convert_to_numpy(model({"source": SOURCE[row : row + 1], "target_in": target_in}))[0]
+            logits[:, [PAD_ID, BOS_ID]] = -np.inf
             assert list(logits.argmax(axis=-1)) == ids
         if name == "AttentionSeq2Seq":
             assert result["attention"].shape == (len(ids), SOURCE.shape[1])
