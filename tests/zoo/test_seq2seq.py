@@ -8,13 +8,14 @@ from zoo.models import AttentionSeq2Seq, Seq2Seq
 from zoo.runner import keras_runner
 
 CLASSES = {"Seq2Seq": Seq2Seq, "AttentionSeq2Seq": AttentionSeq2Seq}
+ENCODERS = {"bidirectional GRU": {}, "LSTM": {"encoder_cell": "lstm", "bidirectional": False}}
 SOURCE = np.array([[3, 4, 5, 2, 0, 0], [6, 7, 3, 4, 5, 2]], dtype="int32")
 TARGET_IN = np.array([[1, 3, 4, 5], [1, 6, 7, 8]], dtype="int32")
 
 
-def build(name):
+def build(name, encoder="bidirectional GRU"):
     keras.utils.set_random_seed(2)
-    model = CLASSES[name](10, 12, embedding_dim=8, encoder_units=16, decoder_units=24)
+    model = CLASSES[name](10, 12, embedding_dim=8, encoder_units=16, decoder_units=24, **ENCODERS[encoder])
     model.build_for_inputs()
     return model
 
@@ -27,8 +28,9 @@ def teacher_forced_log_probs(model, source, ids):
 
 
 @pytest.mark.parametrize("name", CLASSES)
-def test_get_config_and_keras_file_round_trip(name, tmp_path):
-    model = build(name)
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_get_config_and_keras_file_round_trip(name, encoder, tmp_path):
+    model = build(name, encoder)
     assert CLASSES[name].from_config(model.get_config()).get_config() == model.get_config()
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
@@ -37,8 +39,9 @@ def test_get_config_and_keras_file_round_trip(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", CLASSES)
-def test_decoder_step_replays_teacher_forcing(name):
-    model = build(name)
+@pytest.mark.parametrize("encoder", ENCODERS)
+def test_decoder_step_replays_teacher_forcing(name, encoder):
+    model = build(name, encoder)
     run = keras_runner(model)
     encoded = run("encoder", {"source": SOURCE})
     state, steps = encoded["initial_state"], []

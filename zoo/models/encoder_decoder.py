@@ -1,28 +1,37 @@
-"""What the two seq2seq families share: a bidirectional GRU encoder, a GRU decoder, the graphs."""
+"""What the two seq2seq families share: a recurrent encoder, a GRU decoder, the deployment graphs."""
 import keras
 from keras import ops
 
 
 class EncoderDecoder(keras.Model):
-    """Source ids -> bidirectional GRU -> decoder GRU cell fed `[embedding(y_{t-1}), context_t]`.
+    """Source ids -> recurrent encoder -> decoder GRU cell fed `[embedding(y_{t-1}), context_t]`.
 
-    Subclasses say what the context is (`decoder_inputs`) and what the decoder state holds.
+    The encoder is a GRU or an LSTM (`encoder_cell`), bidirectional by default; its final hidden
+    states (forward at T, backward at 1) give the decoder's initial state.
+
+    Subclasses say what the context is (`context`, `project_keys`) and what the decoder state holds
+    (`state_size`, `initial_state`, `hidden_state`, `next_state`).
     Call on {"source": (batch, source_len), "target_in": (batch, target_len)} for teacher-forced
     logits; id 0 is padding in both.
     """
 
-    def __init__(self, source_vocab_size, target_vocab_size, embedding_dim=64, encoder_units=128, decoder_units=256, dropout=0.0, **kwargs):
+    def __init__(
+        self, source_vocab_size, target_vocab_size, embedding_dim=64, encoder_units=128, decoder_units=256,
+        encoder_cell="gru", bidirectional=True, dropout=0.0, **kwargs,
+    ):
         super().__init__(**kwargs)
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
         self.embedding_dim = embedding_dim
         self.encoder_units = encoder_units
         self.decoder_units = decoder_units
+        self.encoder_cell = encoder_cell
+        self.bidirectional = bidirectional
         self.dropout_rate = dropout
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")
-        self.encoder = keras.layers.Bidirectional(
-            keras.layers.GRU(encoder_units, return_sequences=True, return_state=True, name="encoder_gru"), name="encoder"
-        )
+        recurrent = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[encoder_cell]
+        encoder = recurrent(encoder_units, return_sequences=True, return_state=True, name=f"encoder_{encoder_cell}")
+        self.encoder = keras.layers.Bidirectional(encoder, name="encoder") if bidirectional else encoder
         self.bridge = keras.layers.Dense(decoder_units, activation="tanh", name="bridge")
         self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")
         self.decoder_cell = keras.layers.GRUCell(decoder_units, name="decoder_cell")
@@ -30,11 +39,16 @@ class EncoderDecoder(keras.Model):
         self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
 
     def encode(self, source, training=None):
-        """Encoder outputs `(batch, length, 2 * encoder_units)`, the float source mask, the decoder's initial state."""
+        """Encoder outputs `(batch, length, encoder_output_dim)`, the float source mask, the decoder's initial state."""
         mask = ops.not_equal(source, 0)
-        outputs, forward_final, backward_final = self.encoder(self.dropout(self.source_embedding(source), training=training), mask=mask)
-        final = ops.concatenate([forward_final, backward_final], axis=-1)
+        outputs, *states = self.encoder(self.dropout(self.source_embedding(source), training=training), mask=mask)
+        hidden = states[::2] if self.encoder_cell == "lstm" else states  # an LSTM also returns its cell states
+        final = ops.concatenate(hidden, axis=-1) if len(hidden) > 1 else hidden[0]
         return outputs, ops.cast(mask, "float32"), self.initial_state(final)
+
+    @property
+    def encoder_output_dim(self):
+        return self.encoder_units * (2 if self.bidirectional else 1)
 
     def decode_step(self, previous_token, state, encoder_outputs, source_mask, training=None, projected_keys=None):
         """Logits for the next token, the new state, and the attention weights (None without attention)."""
@@ -71,7 +85,7 @@ class EncoderDecoder(keras.Model):
             "state": keras.Input((self.state_size,), name="state"),
         }
         if self.uses_encoder_outputs:
-            inputs["encoder_outputs"] = keras.Input((None, 2 * self.encoder_units), name="encoder_outputs")
+            inputs["encoder_outputs"] = keras.Input((None, self.encoder_output_dim), name="encoder_outputs")
             inputs["source_mask"] = keras.Input((None,), name="source_mask")
         logits, new_state, attention = self.decode_step(
             inputs["previous_token"], inputs["state"], inputs.get("encoder_outputs"), inputs.get("source_mask")
@@ -96,5 +110,7 @@ class EncoderDecoder(keras.Model):
             "embedding_dim": self.embedding_dim,
             "encoder_units": self.encoder_units,
             "decoder_units": self.decoder_units,
+            "encoder_cell": self.encoder_cell,
+            "bidirectional": self.bidirectional,
             "dropout": self.dropout_rate,
         }

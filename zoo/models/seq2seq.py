@@ -16,7 +16,7 @@ class Seq2Seq(EncoderDecoder):
 
     @property
     def state_size(self):
-        return self.decoder_units + 2 * self.encoder_units
+        return self.decoder_units + self.encoder_output_dim
 
     def initial_state(self, final):
         return ops.concatenate([self.bridge(final), final], axis=-1)
