@@ -32,7 +32,7 @@ from export.artifact import export_preset
 from export.parity import random_input
 from serving.artifact import Artifact
 from serving.errors import ZooError
-from training.data.numbers import words
+from training.recipes import RECIPES
 from zoo.presets import preset_names
 
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -42,7 +42,6 @@ DEFAULT_REPEATS = 10
 SEED = 0
 REPOSITORY = Path(__file__).resolve().parents[1]
 VERSIONED_PACKAGES = ("onnxruntime", "keras", "tensorflow-cpu", "jax", "torch")
-LARGEST_NUMBER = 10**12 - 1
 
 
 def parse_arguments(argv):
@@ -73,10 +72,9 @@ def benchmark_inputs(manifest):
     }
 
 
-def translation_sentences(tokenizer):
-    """Source ids of the English words of numbers drawn from a fixed seed, one sentence per decoded row."""
-    numbers = np.random.default_rng(SEED).integers(1, LARGEST_NUMBER, max(DECODING_BATCH_SIZES), endpoint=True)
-    return tokenizer.source.encode_batch([words(number, "en") for number in numbers])
+def decoding_inputs(artifact):
+    """Encoder inputs of the task's benchmark sentences or images, one per decoded row."""
+    return RECIPES[artifact.manifest["preset"]].task_module.benchmark_inputs(artifact.tokenizer, max(DECODING_BATCH_SIZES), SEED)
 
 
 def time_onnxruntime(artifact, cases, sentences, repeats):
@@ -88,7 +86,7 @@ def time_onnxruntime(artifact, cases, sentences, repeats):
     if artifact.manifest["task"] == "language_model":
         generation["onnxruntime cpu"] = generation_speed(artifact.run, artifact.tokenizer, repeats)
     decoding = []
-    if artifact.manifest["task"] == "translation":
+    if artifact.manifest["max_target_length"]:
         decoding = decoding_speed(artifact.run, sentences, artifact.manifest["max_target_length"], repeats, "onnxruntime cpu")
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
@@ -110,7 +108,7 @@ def benchmark_preset(folder, repeats, scratch):
     """The manifest, every timing row, the generation speeds and the decoding rows of one artifact, on every runner."""
     artifact = Artifact(folder)
     cases = benchmark_inputs(artifact.manifest)
-    sentences = translation_sentences(artifact.tokenizer) if artifact.manifest["task"] == "translation" else None
+    sentences = decoding_inputs(artifact) if artifact.manifest["max_target_length"] else None
     inputs_path = Path(scratch) / f"{artifact.manifest['preset']}-inputs.npz"
     save_inputs(inputs_path, cases, sentences)
     results = [time_onnxruntime(artifact, cases, sentences, repeats)] + [time_keras_backend(folder, inputs_path, backend, repeats) for backend in BACKENDS]
@@ -147,11 +145,11 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     if decoding:
         lines += [
             "",
-            f"Translation: the English words of {max(DECODING_BATCH_SIZES)} numbers drawn from 1 to {LARGEST_NUMBER:,} (seed {SEED}), "
+            f"Decoding: {RECIPES[manifest['preset']].task_module.BENCHMARK_SOURCES.format(count=max(DECODING_BATCH_SIZES), seed=SEED)}, "
             f"batch b decoding the first b of them with `serving.decoding.beam_search` (at most {manifest['max_target_length']} tokens); "
-            f"median of {decoding_repeats(repeats)} runs after one warm-up run (max(2, repeats // 3): decoding is slow); sentences/s = batch / median.",
+            f"median of {decoding_repeats(repeats)} runs after one warm-up run (max(2, repeats // 3): decoding is slow); a sequence is one translation or caption, sequences/s = batch / median.",
             "",
-            "| decoding | batch | runner | ms per batch (median) | ms per sentence | sentences/s |",
+            "| decoding | batch | runner | ms per batch (median) | ms per sequence | sequences/s |",
             "|---|--:|---|--:|--:|--:|",
         ]
         for row in decoding:

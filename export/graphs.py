@@ -88,6 +88,7 @@ def write_artifact(preset_name, folder, formats, opset):
         export_saved_model(graphs, folder / "saved_model")
     shutil.copytree(preset.path, folder / "preset")
     metadata = preset.metadata
+    decodes = metadata["task"] in ("translation", "captioning")  # encoder-decoders, driven by serving.decoding
     manifest = {
         "format_version": 1,
         "preset": preset.name,
@@ -104,10 +105,13 @@ def write_artifact(preset_name, folder, formats, opset):
         "graphs": manifest_graphs,
         "saved_model": "saved_model" if "savedmodel" in formats else None,
         "tokenizer": preset.tokenizer.to_dict(),
-        "special_tokens": {"pad": 0, "bos": 1, "eos": 2} if metadata["task"] == "translation" else {"pad": 0},
+        "special_tokens": {"pad": 0, "bos": 1, "eos": 2} if decodes else {"pad": 0},
         "vocab_sizes": model.token_vocabularies(),
         "max_length": metadata.get("max_length"),
-        "max_target_length": metadata.get("max_length") if metadata["task"] == "translation" else None,
+        "max_target_length": metadata.get("max_length") if decodes else None,
+        # Captioners: the attention's H x W grid (attention rows reshape to it) and the image the encoder takes.
+        "attention_grid": [model.grid_size, model.grid_size] if metadata["task"] == "captioning" else None,
+        "image": {"size": model.image_size, "channels": 1, "range": [0.0, 1.0]} if metadata["task"] == "captioning" else None,
         "files": {},
         "parity": None,
     }

@@ -34,7 +34,8 @@ ATTENTION_PADDING_TOLERANCE = 1e-7
 
 
 def random_input(spec, batch, length, vocab_sizes, rng, pad=True):
-    """A random tensor for a manifest input spec: ids for token inputs, a 0/1 prefix for masks, else uniform(-1, 1).
+    """A random tensor for a manifest input spec: ids for token inputs, a 0/1 prefix for masks, pixels in [0, 1]
+    for images, else uniform(-1, 1).
 
     With `pad`, rows after the first are cut short (ids set to 0, mask to 0) at random lengths.
     """
@@ -44,7 +45,7 @@ def random_input(spec, batch, length, vocab_sizes, rng, pad=True):
     elif spec["name"] in vocab_sizes:
         values = rng.integers(1, vocab_sizes[spec["name"]], size=shape).astype(spec["dtype"])
     else:
-        return rng.uniform(-1, 1, size=shape).astype(spec["dtype"])
+        return rng.uniform(0 if spec["name"] == "image" else -1, 1, size=shape).astype(spec["dtype"])
     if pad and "time" in spec["shape"]:
         for row in values[1:]:
             row[rng.integers(1, length + 1) :] = 0
@@ -127,7 +128,7 @@ def attention_invariants(cases, outputs):
         if weights is None:
             continue
         row_sum_error = max(row_sum_error, float(np.abs(weights.astype("float64").sum(axis=-1) - 1).max()))
-        padded = weights[inputs["source_mask"] == 0]
+        padded = weights[inputs["source_mask"] == 0] if "source_mask" in inputs else weights[:0]  # an image grid has no padding
         on_padding = max(on_padding, float(padded.max()) if padded.size else 0.0)
     return {
         "attention_row_sum_max_error": row_sum_error,
@@ -136,21 +137,21 @@ def attention_invariants(cases, outputs):
     }
 
 
-def held_out_sources(folder, manifest):
-    """Source ids of the preset's held-out test split (drawn with its training seed), or None where the preset has no recipe here."""
+def held_out_inputs(folder, manifest):
+    """Encoder inputs of the preset's held-out set (drawn with its training seed), or None where the preset has no recipe here."""
     from training.recipes import RECIPES
 
     recipe = RECIPES.get(manifest["preset"])
     if recipe is None:
         return None
     seed = json.loads((Path(folder) / "preset" / "metadata.json").read_text())["training"]["seed"]
-    return tokenizer_from_dict(manifest["tokenizer"]).source.encode_batch(recipe.task_module.held_out_sources(seed))
+    return recipe.task_module.held_out_inputs(tokenizer_from_dict(manifest["tokenizer"]), seed)
 
 
 def check_decoding(folder, manifest, backends, artifact, limit=None):
     """Greedy and beam decodings of the held-out set (its first `limit` sentences, if given):
     onnxruntime and Keras on each backend must give the same ids."""
-    source = held_out_sources(folder, manifest)
+    source = held_out_inputs(folder, manifest)
     if source is None:
         return {"skipped": f"no recipe for {manifest['preset']}: no held-out set to decode"}
     source = source[:limit]
@@ -174,7 +175,7 @@ def check_decoding(folder, manifest, backends, artifact, limit=None):
 def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
     """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict.
 
-    Translation models also decode their held-out set, all of it unless `decode_limit` is given.
+    Translation and captioning models also decode their held-out set, all of it unless `decode_limit` is given.
     """
     unknown = set(backends) - set(BACKENDS)
     if unknown:
@@ -193,7 +194,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
                 rows.append({"graph": graph, "tensor": output["name"], "candidate": candidate, "reference": "onnxruntime-cpu", **result})
     has_attention = any(key.endswith("/attention") for key in reference)
     invariants = {name: attention_invariants(cases, values) for name, values in {"onnxruntime-cpu": reference, **candidates}.items()} if has_attention else {}
-    decoding = check_decoding(folder, manifest, backends, Artifact(folder), decode_limit) if manifest["task"] == "translation" else {}
+    decoding = check_decoding(folder, manifest, backends, Artifact(folder), decode_limit) if manifest["max_target_length"] else {}
     report = {
         "tolerance": {"atol": ATOL, "rtol": RTOL},
         "batch_sizes": list(BATCH_SIZES),

@@ -1,4 +1,4 @@
-"""`python -m serving ARTIFACT ...`: generate, classify or translate with onnxruntime, no Keras involved."""
+"""`python -m serving ARTIFACT ...`: generate, classify, translate or caption with onnxruntime, no Keras involved."""
 import argparse
 import json
 import sys
@@ -6,9 +6,10 @@ import sys
 import numpy as np
 
 from serving.artifact import PROVIDERS, Artifact
-from serving.decoding import beam_search_in_batches, sample_text
+from serving.decoding import beam_search, beam_search_in_batches, sample_text
 from serving.errors import ZooError
 from serving.heatmap import draw_alignment
+from serving.overlay import draw_overlay, load_image
 
 TRANSLATION_BATCH = 64
 
@@ -20,12 +21,14 @@ def parse_arguments(argv):
     task.add_argument("--prompt", help="language models: text to continue")
     task.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
     task.add_argument("--input", help="translation models: a file of one sentence per line, translated to JSON lines")
+    task.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
     parser.add_argument("--length", type=int, default=200, help="characters to generate (default 200)")
     parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, 0 for greedy (default 0.8)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--top-k", type=int, default=3, help="classes to show (default 3)")
-    parser.add_argument("--beam", type=int, default=1, help="beam width for translation, 1 for greedy (default 1)")
+    parser.add_argument("--beam", type=int, default=1, help="beam width for translation and captioning, 1 for greedy (default 1)")
     parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file")
+    parser.add_argument("--overlay", help="captioning of --image: write the image once per word, with that step's attention over it, to this PNG file")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser.parse_args(argv)
@@ -56,10 +59,14 @@ def classify(artifact, arguments):
     return {"text": arguments.text, "classes": classes}, "\n".join(lines)
 
 
-def translate(artifact, texts, beam):
-    """One result per text: the translation, its target tokens, score and attention (target x source)."""
+def check_beam(beam):
     if beam < 1:
         raise ZooError("--beam must be at least 1")
+
+
+def translate(artifact, texts, beam):
+    """One result per text: the translation, its target tokens, score and attention (target x source)."""
+    check_beam(beam)
     tokenizer = artifact.tokenizer
     source = tokenizer.source.encode_batch(texts, artifact.max_length)
     decoded = beam_search_in_batches(artifact.run, source, artifact.manifest["max_target_length"], beam, TRANSLATION_BATCH)
@@ -68,14 +75,32 @@ def translate(artifact, texts, beam):
         translation = {
             "text": text,
             "translation": tokenizer.target.decode(result["ids"]),
-            "source_tokens": tokenizer.source.split(text) + ["</s>"],
-            "target_tokens": [tokenizer.target.words[i - len(tokenizer.target.SPECIALS)] for i in result["ids"]] + ["</s>"],
+            "source_tokens": tokenizer.source.tokens(tokenizer.source.encode(text)),
+            "target_tokens": tokenizer.target.tokens(result["ids"] + [tokenizer.target.EOS_ID]),
             "score": round(result["score"], 6),
         }
         if result["attention"] is not None:
             translation["attention"] = np.round(result["attention"], 6).tolist()
         results.append(translation)
     return results
+
+
+def caption(artifact, path, beam):
+    """The caption of one image, its tokens, score, and per token the attention over the grid (H x W)."""
+    check_beam(beam)
+    scene = load_image(path, artifact.manifest["image"]["size"])
+    pixels = (scene.astype("float32") / 255.0)[None, :, :, None]
+    result = beam_search(artifact.run, pixels, artifact.manifest["max_target_length"], beam)[0]
+    tokenizer = artifact.tokenizer
+    attention = result["attention"].reshape(-1, *artifact.manifest["attention_grid"])
+    return scene, {
+        "image": path,
+        "caption": tokenizer.decode(result["ids"]),
+        # One attention grid per emitted token: the end token only where it was reached within the length limit.
+        "tokens": tokenizer.tokens(result["ids"] + [tokenizer.EOS_ID])[: len(attention)],
+        "score": round(result["score"], 6),
+        "attention": np.round(attention, 6).tolist(),
+    }
 
 
 def read_lines(path):
@@ -92,6 +117,8 @@ def read_lines(path):
 def main(argv=None):
     arguments = parse_arguments(argv)
     try:
+        if arguments.overlay and arguments.image is None:
+            raise ZooError("--overlay draws the attention of a caption: give --image too")
         artifact = Artifact(arguments.artifact, arguments.provider)
         header = {"preset": artifact.manifest["preset"], "provider": arguments.provider}
         if arguments.input is not None:
@@ -101,6 +128,12 @@ def main(argv=None):
             return
         if arguments.prompt is not None:
             result, text = generate(artifact, arguments)
+        elif arguments.image is not None:
+            require_task(artifact, "captioning", "--image")
+            scene, result = caption(artifact, arguments.image, arguments.beam)
+            text = result["caption"]
+            if arguments.overlay:
+                draw_overlay(scene, np.asarray(result["attention"]).reshape(len(result["tokens"]), -1), result["tokens"], arguments.overlay)
         elif artifact.manifest["task"] == "translation":
             result = translate(artifact, [arguments.text], arguments.beam)[0]
             text = result["translation"]

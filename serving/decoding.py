@@ -39,17 +39,18 @@ def log_softmax(logits):
 
 
 def encode_source(run, source, repeats=1):
-    """Encoder outputs for `source` ids, each row repeated `repeats` times (one copy per beam)."""
-    encoded = {name: np.repeat(value, repeats, axis=0) for name, value in run("encoder", {"source": source}).items()}
-    memory = {"encoder_outputs": encoded["encoder_outputs"], "source_mask": encoded["source_mask"]}
-    return encoded["initial_state"], memory
+    """The decoder's initial state and what it attends over, for `source` (token ids of a sentence or
+    pixels of an image: the encoder takes `source` or `image`, and runners drop the input a graph lacks),
+    each row repeated `repeats` times (one copy per beam)."""
+    encoded = {name: np.repeat(value, repeats, axis=0) for name, value in run("encoder", {"source": source, "image": source}).items()}
+    return encoded.pop("initial_state"), encoded
 
 
 def beam_search(run, source, max_length, beam_width=1, length_penalty=1.0):
-    """Translates a batch of source ids; beam width 1 is greedy decoding.
+    """Translates (or captions) a batch of sources; beam width 1 is greedy decoding.
 
     Returns, per source row: target ids (up to, not including, the end id), the length-normalised
-    log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source)
+    log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source positions)
     where the model has attention, else None. Ties go to the lower beam, then the lower id.
     """
     batch, width = len(source), beam_width

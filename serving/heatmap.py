@@ -20,6 +20,8 @@ def draw_alignment(attention, source_tokens, target_tokens, path):
     from PIL import Image, ImageDraw, ImageFont
 
     attention = np.asarray(attention, dtype="float64")[: len(target_tokens), : len(source_tokens)]
+    # SentencePiece marks word starts with U+2581, which the default font lacks.
+    source_tokens, target_tokens = ([token.replace("\u2581", "_") for token in tokens] for tokens in (source_tokens, target_tokens))
     font = ImageFont.load_default(size=14)
     measure = ImageDraw.Draw(Image.new("L", (1, 1)))
     left = MARGIN + max(text_size(measure, token, font)[0] for token in target_tokens) + MARGIN
@@ -40,6 +42,11 @@ def draw_alignment(attention, source_tokens, target_tokens, path):
         ImageDraw.Draw(label).text((2, 0), token, fill="black", font=font)
         label = label.rotate(90, expand=True)
         image.paste(label, (left + s * CELL + (CELL - label.width) // 2, top - MARGIN - label.height), label)
+    save_png(image, path, "heatmap")
+
+
+def save_png(image, path, what):
+    """Writes a Pillow image as PNG; the file appears only once complete."""
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
     try:
@@ -47,4 +54,4 @@ def draw_alignment(attention, source_tokens, target_tokens, path):
         os.replace(partial, path)
     except OSError as error:
         partial.unlink(missing_ok=True)
-        raise ZooError(f"cannot write the heatmap {path}: {error.strerror or error}") from None
+        raise ZooError(f"cannot write the {what} {path}: {error.strerror or error}") from None

@@ -1,4 +1,6 @@
-"""Character vocabulary, numpy only, shared by training (through zoo) and serving."""
+"""Character, word and subword vocabularies (numpy and SentencePiece, no Keras), shared by training and serving."""
+import base64
+import io
 import json
 import re
 
@@ -88,6 +90,10 @@ class WordTokenizer:
     def encode_batch(self, texts, max_length=None):
         return pad_batch([self.encode(text, max_length) for text in texts])
 
+    def tokens(self, ids):
+        """The word (or special token) of each id."""
+        return [self.SPECIALS[i] if i < len(self.SPECIALS) else self.words[i - len(self.SPECIALS)] for i in ids]
+
     def decode(self, ids):
         """Text of the ids up to the first end id: no space around hyphens, none before commas."""
         tokens = []
@@ -106,6 +112,66 @@ class WordTokenizer:
         return cls(data["words"])
 
 
+class SubwordTokenizer:
+    """A SentencePiece BPE model; ids 0 padding, 1 start, 2 end, 3 unknown, as `WordTokenizer`.
+
+    The model file travels inside the vocabulary JSON (base64), so presets and artifacts stay one file.
+    """
+
+    BOS_ID, EOS_ID, UNK_ID = 1, 2, 3
+
+    def __init__(self, model_proto):
+        import sentencepiece
+
+        self.model_proto = model_proto
+        self._processor = sentencepiece.SentencePieceProcessor(model_proto=model_proto)
+
+    @classmethod
+    def fit(cls, texts, vocab_size):
+        import sentencepiece
+
+        model = io.BytesIO()
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=iter(texts), model_writer=model, model_type="bpe", vocab_size=vocab_size,
+            character_coverage=1.0, pad_id=0, bos_id=cls.BOS_ID, eos_id=cls.EOS_ID, unk_id=cls.UNK_ID,
+            num_threads=1, minloglevel=2,
+        )
+        return cls(model.getvalue())
+
+    @property
+    def vocab_size(self):
+        return self._processor.get_piece_size()
+
+    def encode(self, text, max_length=None):
+        """Ids of the subwords of `text` followed by the end id; unknown characters become the unknown id."""
+        ids = self._processor.encode(text)
+        if not ids:
+            raise ZooError("empty text: give at least one word")
+        if max_length is not None and len(ids) + 1 > max_length:
+            raise ZooError(f"text of {len(ids)} subword tokens is longer than the maximum of {max_length - 1}")
+        return np.array(ids + [self.EOS_ID], dtype="int32")
+
+    def encode_batch(self, texts, max_length=None):
+        return pad_batch([self.encode(text, max_length) for text in texts])
+
+    def tokens(self, ids):
+        """The subword of each id (`▁` marks a word start)."""
+        return [self._processor.id_to_piece(int(i)) for i in ids]
+
+    def decode(self, ids):
+        """Text of the ids up to the first end id."""
+        ids = [int(i) for i in ids]
+        ids = ids[: ids.index(self.EOS_ID)] if self.EOS_ID in ids else ids
+        return self._processor.decode([i for i in ids if i > self.EOS_ID])
+
+    def to_dict(self):
+        return {"type": "subword", "sentencepiece_model": base64.b64encode(self.model_proto).decode("ascii")}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(base64.b64decode(data["sentencepiece_model"]))
+
+
 def pad_batch(rows):
     """Right-padded (batch, longest) ids."""
     batch = np.full((len(rows), max(map(len, rows))), PAD_ID, dtype="int32")
@@ -115,7 +181,7 @@ def pad_batch(rows):
 
 
 def tokenizer_from_dict(data):
-    return {"char": CharTokenizer, "word": WordTokenizer, "pair": TokenizerPair}[data["type"]].from_dict(data)
+    return {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer, "pair": TokenizerPair}[data["type"]].from_dict(data)
 
 
 def save_tokenizer(tokenizer, path):

@@ -31,7 +31,9 @@ def make_deterministic(seed):
 
 
 def build_model(recipe, tokenizer):
-    return MODEL_CLASSES[recipe.model_class](**recipe.task_module.vocabulary_sizes(tokenizer), **recipe.model)
+    model = MODEL_CLASSES[recipe.model_class](**recipe.task_module.vocabulary_sizes(tokenizer), **recipe.model)
+    model.build_for_inputs()  # BackupAndRestore needs built weights before the first batch
+    return model
 
 
 def train(name, out, epochs=None, seed=0, command=None):
@@ -45,23 +47,25 @@ def train(name, out, epochs=None, seed=0, command=None):
     make_deterministic(seed)
     tokenizer, data = recipe.task_module.prepare(recipe.sequence_length, seed)
     model = build_model(recipe, tokenizer)
-    steps = epochs * -(-len(data["train"][1]) // recipe.batch_size)
+    train_data = data["train"]
+    batched = isinstance(train_data, keras.utils.PyDataset)  # the task made its own batches
+    steps = epochs * (len(train_data) if batched else -(-len(train_data[1]) // recipe.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.05)
-    inputs, targets, *weights = data["train"]
     # Padded targets carry weight 0: loss and accuracy are means over the real tokens only.
-    reduction = "mean_with_sample_weight" if weights else "sum_over_batch_size"
+    weighted = batched or len(train_data) == 3
     model.compile(
         optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=reduction),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight" if weighted else "sum_over_batch_size"),
         weighted_metrics=["accuracy"],
     )
     backup = out.with_name(out.name + ".backup")
     started = time.perf_counter()
+    inputs, targets, *weights = (train_data, None) if batched else train_data
     history = model.fit(
         inputs,
         targets,
         sample_weight=weights[0] if weights else None,
-        batch_size=recipe.batch_size,
+        batch_size=None if batched else recipe.batch_size,
         epochs=epochs,
         validation_data=data["validation"],
         callbacks=[keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False)],

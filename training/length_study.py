@@ -1,32 +1,30 @@
-"""Quality against source length, one line per model (Bahdanau et al. 2015, figure 2, on number words)."""
+"""Quality against source length, one line per model (Bahdanau et al. 2015, figure 2).
+
+Each translation task says how it buckets its test sources and what it scores (`length_rows`,
+`LENGTH_SCORE`): exact match per digit count for number words, corpus BLEU per verse length for the Bible.
+"""
 import json
 import shutil
 from pathlib import Path
 
-from training import translation
-from training.data import numbers
 from training.model_card import write_model_card
+from training.recipes import RECIPES
 from zoo.presets import Preset
-from zoo.runner import keras_runner
 
-PRESETS = ("seq2seq_en_fr_numbers", "attention_en_fr_numbers")
-
-
-def by_digit_count(preset_name, seed=0):
-    """Greedy exact match and token accuracy on the test numbers of each digit count."""
-    preset = Preset(preset_name)
-    numbers_, sources, targets = numbers.load_splits(seed, train_size=0)["test"]
-    results = translation.translate(keras_runner(preset.load_model()), preset.tokenizer, sources, translation.MAX_LENGTH)
-    rows = []
-    for digits in range(1, numbers.MAX_DIGITS + 1):
-        picked = [i for i, n in enumerate(numbers_) if len(str(n)) == digits]
-        score = translation.score(preset.tokenizer, [results[i] for i in picked], [targets[i] for i in picked])
-        english_words = sum(len(preset.tokenizer.source.split(sources[i])) for i in picked) / len(picked)
-        rows.append({"digits": digits, "mean_source_tokens": round(english_words, 1), **score})
-    return rows
+STUDIES = {
+    "numbers": ("seq2seq_en_fr_numbers", "attention_en_fr_numbers"),
+    "bible": ("seq2seq_en_fr_bible", "attention_en_fr_bible"),
+}
 
 
-def plot(study, path):
+def task_of(presets):
+    tasks = {RECIPES[name].task_module for name in presets}
+    if len(tasks) != 1:
+        raise ValueError(f"a length study compares presets of one task; {', '.join(presets)} are of several")
+    return tasks.pop()
+
+
+def plot(study, task, path):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -34,13 +32,13 @@ def plot(study, path):
 
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for name, rows in study.items():
-        axes.plot([row["mean_source_tokens"] for row in rows], [row["exact_match"] for row in rows], marker="o", label=name)
-    axes.set_xlabel("source length (mean English tokens of the numbers of one digit count, 1-12 digits)")
-    axes.set_ylabel("greedy exact match, test numbers")
-    axes.set_ylim(-0.02, 1.02)
+        axes.plot([row["mean_source_words"] for row in rows], [row[task.LENGTH_SCORE] for row in rows], marker="o", label=name)
+    axes.set_xlabel(f"source length (mean English words per bucket: {task.LENGTH_BUCKETING})")
+    axes.set_ylabel(f"greedy {task.LENGTH_SCORE.replace('_', ' ')}, test set")
+    axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
     axes.legend()
-    axes.set_title("English -> French number words: quality against source length")
+    axes.set_title(f"{task.TITLE}: quality against source length")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
@@ -56,18 +54,22 @@ def record_in_cards(study, png):
         write_model_card(preset.path, metadata)
 
 
-def run_length_study(out, presets=PRESETS, cards=False):
+def run_length_study(out, presets, cards=False):
     """Writes length_study.json, length_study.md (a table) and length_study.png to `out`; with `cards`, into the presets too."""
+    task = task_of(presets)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    study = {name: by_digit_count(name) for name in presets}
+    study = {}
+    for name in presets:
+        preset = Preset(name)
+        study[name] = task.length_rows(preset.load_model(), preset.tokenizer, preset.metadata["training"]["seed"])
     (out / "length_study.json").write_text(json.dumps(study, indent=1))
-    header = "| digits | mean English tokens | " + " | ".join(f"{name} exact match" for name in presets) + " |"
-    lines = [header, "|---" * (len(presets) + 2) + "|"]
-    for i, row in enumerate(study[presets[0]]):
-        lines.append(f"| {row['digits']} | {row['mean_source_tokens']} | " + " | ".join(f"{study[name][i]['exact_match']:.3f}" for name in presets) + " |")
+    first = study[presets[0]]
+    lines = [f"| source length | sources | mean English words | " + " | ".join(f"{name} {task.LENGTH_SCORE}" for name in presets) + " |", "|---" * (len(presets) + 3) + "|"]
+    for i, row in enumerate(first):
+        lines.append(f"| {row['length']} | {row['count']} | {row['mean_source_words']} | " + " | ".join(f"{study[name][i][task.LENGTH_SCORE]}" for name in presets) + " |")
     (out / "length_study.md").write_text("\n".join(lines) + "\n")
-    plot(study, out / "length_study.png")
+    plot(study, task, out / "length_study.png")
     if cards:
         record_in_cards(study, out / "length_study.png")
     return "\n".join(lines)

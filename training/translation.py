@@ -1,4 +1,5 @@
 """Sequence-to-sequence translation: teacher-forced training, greedy and beam evaluation by source length."""
+import keras
 import numpy as np
 
 from serving.decoding import BOS_ID, beam_search_in_batches
@@ -11,6 +12,10 @@ DIGIT_BUCKETS = ((1, 3), (4, 6), (7, 9), (10, 12))
 BATCH = 512
 MAX_LENGTH = 48  # source tokens, the end token included; 12-digit numbers need at most 33
 EXAMPLES = (7, 80, 91, 423, 1_001, 71_000_000, 999_999_999_999)
+TITLE = "English -> French number words"
+LENGTH_SCORE = "exact_match"
+LENGTH_BUCKETING = "one bucket per digit count, 1-12"
+BENCHMARK_SOURCES = "the English words of {count} numbers drawn from 1 to 999,999,999,999 (seed {seed})"
 
 
 def vocabulary_sizes(tokenizer):
@@ -25,15 +30,61 @@ def teacher_forcing(tokenizer, sources, targets):
     return inputs, target_out, (target_out != PAD_ID).astype("float32")
 
 
+class LengthBuckets(keras.utils.PyDataset):
+    """Teacher-forced batches of similar target length, cut to few distinct shapes.
+
+    Pairs are sorted by target length into `buckets` groups, each padded only to its own longest
+    source and target: far less padding than one global shape, and one compiled step per group.
+    Batches are reshuffled every epoch (seeded); each group's remainder is left out of that epoch.
+    """
+
+    def __init__(self, data, batch_size, buckets=4, seed=0):
+        super().__init__()
+        (self.inputs, self.targets, self.weights), self.batch_size, self.seed = data, batch_size, seed
+        target_lengths = (self.weights > 0).sum(axis=1)
+        source_lengths = (self.inputs["source"] != PAD_ID).sum(axis=1)
+        self.groups = [(rows, source_lengths[rows].max(), target_lengths[rows].max()) for rows in np.array_split(np.argsort(target_lengths, kind="stable"), buckets)]
+        self.epoch = 0
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        rows, source_length, target_length = self.batches[index]
+        inputs = {"source": self.inputs["source"][rows, :source_length], "target_in": self.inputs["target_in"][rows, :target_length]}
+        return inputs, self.targets[rows, :target_length], self.weights[rows, :target_length]
+
+    def on_epoch_end(self):
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.batches = []
+        for rows, source_length, target_length in self.groups:
+            shuffled = rng.permutation(rows)
+            self.batches += [(shuffled[i : i + self.batch_size], source_length, target_length) for i in range(0, len(rows) - self.batch_size + 1, self.batch_size)]
+        self.batches = [self.batches[i] for i in rng.permutation(len(self.batches))]
+        self.epoch += 1
+
+
 def prepare(sequence_length, seed):
     splits = numbers.load_splits(seed, TRAIN_SIZE)
     tokenizer = TokenizerPair(WordTokenizer.fit(splits["train"][1]), WordTokenizer.fit(splits["train"][2]))
     return tokenizer, {split: teacher_forcing(tokenizer, *splits[split][1:]) for split in ("train", "validation")}
 
 
+def benchmark_inputs(tokenizer, count, seed):
+    """Source ids of the English words of `count` random numbers (all lengths, unlike the test set's order)."""
+    numbers_ = np.random.default_rng(seed).integers(1, 10**12 - 1, count, endpoint=True)
+    return tokenizer.source.encode_batch([numbers.words(n, "en") for n in numbers_])
+
+
 def held_out_sources(seed):
     """English texts of the test numbers."""
     return numbers.load_splits(seed, train_size=0)["test"][1]
+
+
+def held_out_inputs(tokenizer, seed):
+    """Source ids of the test numbers, which the parity gate decodes."""
+    return tokenizer.source.encode_batch(held_out_sources(seed))
 
 
 def max_target_length(tokenizer, texts):
@@ -74,6 +125,19 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
             metrics[f"{decoding}_exact_match_{low}_{high}_digits"] = bucket["exact_match"]
     metrics["test_numbers"] = len(numbers_)
     return metrics
+
+
+def length_rows(model, tokenizer, seed):
+    """Greedy exact match and token accuracy on the test numbers of each digit count."""
+    numbers_, sources, targets = numbers.load_splits(seed, train_size=0)["test"]
+    results = translate(keras_runner(model), tokenizer, sources, MAX_LENGTH)
+    rows = []
+    for digits in range(1, numbers.MAX_DIGITS + 1):
+        picked = [i for i, n in enumerate(numbers_) if len(str(n)) == digits]
+        bucket = score(tokenizer, [results[i] for i in picked], [targets[i] for i in picked])
+        words = sum(len(sources[i].replace("-", " ").split()) for i in picked) / len(picked)
+        rows.append({"length": f"{digits} digits", "count": bucket["count"], "mean_source_words": round(words, 1), "exact_match": bucket["exact_match"], "token_accuracy": bucket["token_accuracy"]})
+    return rows
 
 
 def card_extras(model, tokenizer, metrics, folder):

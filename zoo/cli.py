@@ -60,14 +60,18 @@ def evaluate_command(arguments):
     preset = Preset(arguments.preset)
     model = preset.load_model()
     task = RECIPES[preset.name].task_module
-    measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"])
+    if arguments.sample and "sample_metrics" not in preset.metadata:
+        raise ZooError(f"{preset.name} has no shipped sample: --sample is for captioners")
+    split = {"split": "sample"} if arguments.sample else {}
+    measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"], **split)
     if arguments.json:
         print(json.dumps({"preset": preset.name, "metrics": measured}, indent=1))
         return
-    print(f"{'metric':<26} {'model card':>12} {'measured now':>14}")
+    card = preset.metadata["sample_metrics" if arguments.sample else "metrics"]
+    print(f"{'metric':<30} {'model card':>12} {'measured now':>14}")
     for key, value in measured.items():
         if isinstance(value, (int, float)):
-            print(f"{key:<26} {preset.metadata['metrics'].get(key, '-')!s:>12} {value!s:>14}")
+            print(f"{key:<30} {card.get(key, '-')!s:>12} {value!s:>14}")
 
 
 def export_command(arguments):
@@ -92,11 +96,12 @@ def parity_command(arguments):
 
 def study_command(arguments):
     use_backend(arguments.backend)
-    from training.length_study import PRESETS, run_length_study
+    from training.length_study import STUDIES, run_length_study
 
-    presets = split_list(arguments.presets, PRESETS, "preset") if arguments.presets else PRESETS
-    print(run_length_study(arguments.out, tuple(presets), cards=arguments.cards))
-    print(f"wrote {arguments.out}/length_study.png, .md and .json")
+    presets = STUDIES[arguments.task]
+    out = arguments.out or f"runs/length_study_{arguments.task}"
+    print(run_length_study(out, presets, cards=arguments.cards))
+    print(f"wrote {out}/length_study.png, .md and .json")
 
 
 def parse_arguments(argv):
@@ -119,6 +124,7 @@ def parse_arguments(argv):
     evaluation.add_argument("preset", help="preset name or folder")
     evaluation.add_argument("--backend", choices=BACKENDS)
     evaluation.add_argument("--json", action="store_true")
+    evaluation.add_argument("--sample", action="store_true", help="captioners: score the shipped sample of test scenes (no Debian package needed)")
     evaluation.set_defaults(run=evaluate_command)
 
     exporting = commands.add_parser("export", help="write an artifact folder: ONNX, SavedModel, manifest")
@@ -135,9 +141,9 @@ def parse_arguments(argv):
     parity.set_defaults(run=parity_command)
     study = commands.add_parser("study", help="studies across presets; `length`: quality against source length")
     study.add_argument("kind", choices=["length"])
-    study.add_argument("--presets", help="comma-separated (default: both number-word translation presets)")
+    study.add_argument("--task", choices=["numbers", "bible"], default="numbers", help="compare the two presets of this translation task (default numbers)")
     study.add_argument("--backend", choices=BACKENDS)
-    study.add_argument("--out", default="runs/length_study")
+    study.add_argument("--out", help="default runs/length_study_TASK")
     study.add_argument("--cards", action="store_true", help="also record the study in the presets' metadata and model cards")
     study.set_defaults(run=study_command)
     return parser.parse_args(argv)

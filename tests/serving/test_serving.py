@@ -1,6 +1,7 @@
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from tests.conftest import assert_one_line_error, once, run
@@ -153,3 +154,59 @@ def test_heatmap_needs_an_attention_model(artifacts, tmp_path):
     result = serve(artifacts["seq2seq_en_fr_numbers"], "--text", "seven", "--heatmap", str(tmp_path / "a.png"), check=False)
     assert_one_line_error(result, "no attention")
     assert not list(tmp_path.iterdir())
+
+
+@once
+def test_translates_free_english_text_into_french_subwords(artifacts, tmp_path):
+    folder, heatmap = artifacts["attention_en_fr_bible"], tmp_path / "alignment.png"
+    text = "The agreement on the European Economic Area was signed in August 1992."
+    result = json.loads(serve(folder, "--text", text, "--beam", "4", "--json", "--heatmap", str(heatmap)).stdout)
+    assert result["translation"] and result["source_tokens"][0] == "\u2581The" and result["source_tokens"][-1] == "</s>"
+    assert "".join(result["target_tokens"][:-1]).replace("\u2581", " ").strip() == result["translation"]
+    attention = np.array(result["attention"])
+    assert attention.shape == (len(result["target_tokens"]), len(result["source_tokens"]))
+    np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-5)
+    assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def scene_files(tmp_path_factory):
+    """The first sample scene as a grey PNG, and as a larger colour JPEG."""
+    from PIL import Image
+
+    from training.captioning import load_split
+
+    scenes, _, captions = load_split("sample", 0)
+    folder = tmp_path_factory.mktemp("scenes")
+    Image.fromarray(scenes[0]).save(folder / "scene.png")
+    Image.fromarray(scenes[0]).convert("RGB").resize((300, 300)).save(folder / "scene.jpg", quality=95)
+    return folder / "scene.png", folder / "scene.jpg", captions[0]
+
+
+@once
+def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_files, tmp_path):
+    png, jpeg, reference = scene_files
+    folder, overlay = artifacts["sat_fashion_scenes"], tmp_path / "overlay.png"
+    result = json.loads(serve(folder, "--image", str(png), "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert attention.shape == (len(result["tokens"]), 6, 6) and result["tokens"][-1] == "</s>"
+    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert serve(folder, "--image", str(png), "--beam", "3").stdout.strip()
+    # A resized colour JPEG of the same scene is read as the same grey scene, give or take compression.
+    assert serve(folder, "--image", str(jpeg)).stdout.strip().split(" at ")[0] == result["caption"].split(" at ")[0]
+
+
+@once
+def test_bad_images_are_one_line_errors(artifacts, tmp_path):
+    from PIL import Image
+
+    folder = artifacts["sat_fashion_scenes"]
+    (tmp_path / "notes.png").write_text("not an image")
+    Image.new("L", (10_000, 6_000)).save(tmp_path / "huge.png")
+    assert_one_line_error(serve(folder, "--image", str(tmp_path / "notes.png"), check=False), "not an image")
+    assert_one_line_error(serve(folder, "--image", str(tmp_path / "missing.png"), check=False), "cannot read")
+    assert_one_line_error(serve(folder, "--image", str(tmp_path / "huge.png"), check=False), "10000 x 6000", "limit")
+    assert_one_line_error(serve(folder, "--text", "a dress", check=False), "captioning")
+    assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], "--image", str(tmp_path / "huge.png"), check=False), "--image")
+    assert_one_line_error(serve(folder, "--text", "seven", "--overlay", str(tmp_path / "o.png"), check=False), "--image")

@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from serving.errors import ZooError
-from serving.tokenizer import CharTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
+from serving.tokenizer import PAD_ID, CharTokenizer, SubwordTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
 
 
 def test_word_tokenizer_round_trips_hyphens_and_commas():
@@ -29,3 +31,28 @@ def test_tokenizers_serialise_to_plain_json():
     chars = tokenizer_from_dict(CharTokenizer("xy", labels=["p", "q"]).to_dict())
     assert chars.chars == ["x", "y"] and chars.labels == ["p", "q"]
     assert list(chars.encode_batch(["x", "yx"])[0]) == [1, 0]
+
+
+@pytest.fixture(scope="module")
+def subwords():
+    from training.data import bible
+
+    return SubwordTokenizer.fit(bible.load_splits()["train"][0][:3000], vocab_size=600)
+
+
+def test_subword_tokenizer_round_trips_text_and_keeps_the_special_ids(subwords):
+    text = "In the beginning, God created the heavens and the earth."
+    ids = subwords.encode(text)
+    assert subwords.vocab_size == 600 and ids[-1] == SubwordTokenizer.EOS_ID
+    assert PAD_ID not in ids and SubwordTokenizer.BOS_ID not in ids and SubwordTokenizer.UNK_ID not in ids
+    assert subwords.decode(ids) == text and subwords.tokens(ids)[-1] == "</s>"
+    restored = tokenizer_from_dict(json.loads(json.dumps(subwords.to_dict())))
+    assert list(restored.encode(text)) == list(ids)
+
+
+def test_subword_tokenizer_maps_unknown_characters_and_refuses_bad_text(subwords):
+    assert SubwordTokenizer.UNK_ID in subwords.encode("God \u03bb")
+    with pytest.raises(ZooError, match="empty"):
+        subwords.encode("  ")
+    with pytest.raises(ZooError, match="maximum"):
+        subwords.encode("the earth " * 20, max_length=10)

@@ -49,3 +49,11 @@ def test_zoo_train_writes_a_loadable_preset(tmp_path):
 
 def test_zoo_train_refuses_an_unknown_preset():
     assert_one_line_error(zoo_cli("train", "no_such_preset", check=False), "no_such_preset")
+
+
+@once
+def test_zoo_train_says_how_to_get_missing_fashion_mnist(tmp_path, monkeypatch):
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    result = zoo_cli("train", "sat_fashion_scenes", "--out", str(tmp_path / "sat"), check=False)
+    assert_one_line_error(result, "apt-get install dataset-fashion-mnist", str(tmp_path))
+    assert not (tmp_path / "sat").exists()

@@ -8,7 +8,7 @@ class BahdanauAttention(keras.layers.Layer):
     """`call(query, keys, mask)` -> (context `sum_i a_ti h_i`, weights `a_t`).
 
     query `(batch, query_dim)`, keys `(batch, length, key_dim)`, mask `(batch, length)` with 1 for
-    real positions and 0 for padding; padded positions get exactly zero weight.
+    real positions and 0 for padding (None: no padding); padded positions get exactly zero weight.
     """
 
     def __init__(self, units, **kwargs):
@@ -18,13 +18,13 @@ class BahdanauAttention(keras.layers.Layer):
         self.key_projection = keras.layers.Dense(units, name="key_projection")
         self.score = keras.layers.Dense(1, use_bias=False, name="score")
 
-    def call(self, query, keys, mask, projected_keys=None):
+    def call(self, query, keys, mask=None, projected_keys=None):
         """`projected_keys` (`U h_i`, from `project_keys`) saves recomputing them at every decoder step."""
         projected_keys = self.project_keys(keys) if projected_keys is None else projected_keys
         energies = ops.tanh(projected_keys + ops.expand_dims(self.query_projection(query), 1))
         scores = ops.squeeze(self.score(energies), -1)
         # A large negative score underflows to an exact 0 after softmax, on every backend and in ONNX.
-        weights = ops.softmax(ops.where(mask > 0.5, scores, -1e9), axis=-1)
+        weights = ops.softmax(scores if mask is None else ops.where(mask > 0.5, scores, -1e9), axis=-1)
         return ops.sum(ops.expand_dims(weights, -1) * keys, axis=1), weights
 
     def project_keys(self, keys):

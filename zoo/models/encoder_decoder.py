@@ -53,21 +53,36 @@ class EncoderDecoder(keras.Model):
     def decode_step(self, previous_token, state, encoder_outputs, source_mask, training=None, projected_keys=None):
         """Logits for the next token, the new state, and the attention weights (None without attention)."""
         embedded = self.dropout(self.target_embedding(previous_token), training=training)
+        new_hidden, context, new_state, attention = self.recur(embedded, state, encoder_outputs, source_mask, projected_keys)
+        return self.readout(new_hidden, context, embedded, training), new_state, attention
+
+    def recur(self, embedded, state, encoder_outputs, source_mask, projected_keys=None):
+        """One decoder step without the output layer: new hidden state, context, new state, attention."""
         hidden = self.hidden_state(state)
         context, attention = self.context(hidden, state, encoder_outputs, source_mask, projected_keys)
-        new_hidden, _ = self.decoder_cell(ops.concatenate([embedded, context], axis=-1), [hidden], training=training)
+        new_hidden, _ = self.decoder_cell(ops.concatenate([embedded, context], axis=-1), [hidden])
+        return new_hidden, context, self.next_state(new_hidden, state), attention
+
+    def readout(self, new_hidden, context, embedded, training=None):
         features = self.dropout(ops.concatenate([new_hidden, context, embedded], axis=-1), training=training)
-        return self.output_projection(features), self.next_state(new_hidden, state), attention
+        return self.output_projection(features)
 
     def call(self, inputs, training=None):
         encoder_outputs, source_mask, state = self.encode(inputs["source"], training)
-        target_in = inputs["target_in"]
+        embedded = self.dropout(self.target_embedding(inputs["target_in"]), training=training)
         projected_keys = self.project_keys(encoder_outputs)
-        logits = []
-        for t in range(target_in.shape[1]):  # static length: the teacher-forced decoder is unrolled
-            step_logits, state, _ = self.decode_step(target_in[:, t], state, encoder_outputs, source_mask, training, projected_keys)
-            logits.append(step_logits)
-        return ops.stack(logits, axis=1)
+
+        def step(carry, embedded_t):
+            new_hidden, context, new_state, _ = self.recur(embedded_t, carry[1], encoder_outputs, source_mask, projected_keys)
+            carry = (ops.concatenate([new_hidden, context], axis=-1), new_state)
+            return carry, carry  # Keras' TensorFlow scan needs per-step outputs shaped like the carry
+
+        # A scan, not an unrolled loop: XLA compiles one step whatever the target length. Dropout (random
+        # state) and the output layer (one large matmul) stay outside it.
+        first = (ops.zeros((ops.shape(state)[0], self.decoder_units + self.encoder_output_dim)), state)
+        _, (outputs, _) = ops.scan(step, first, ops.transpose(embedded, (1, 0, 2)))
+        outputs = ops.transpose(outputs, (1, 0, 2))
+        return self.readout(outputs[..., : self.decoder_units], outputs[..., self.decoder_units :], embedded, training)
 
     def build_for_inputs(self):
         self({"source": ops.ones((1, 2), dtype="int32"), "target_in": ops.ones((1, 1), dtype="int32")})

@@ -1,0 +1,63 @@
+"""Images in, attention over images out: the captioner's input pipeline and the lecture's overlay figure."""
+import numpy as np
+
+from serving.errors import ZooError
+from serving.heatmap import save_png, text_size
+
+MAX_PIXELS = 50_000_000  # larger is no photo but a decompression bomb or a mistake
+PANEL = 168  # pixels per panel side in the overlay (2x an 84-pixel scene)
+PANELS_PER_ROW = 6
+LABEL_HEIGHT = 22
+
+
+def load_image(path, size):
+    """A grey `(size, size)` uint8 array from any image file Pillow reads (PNG, JPEG, GIF, BMP, TIFF, WebP...).
+
+    Colour is converted to luminance (ITU-R 601), transparency dropped, and the whole image resized to
+    `size` x `size` with Lanczos filtering, without cropping: a non-square image is stretched. The model
+    was trained on light items on a black background (Fashion-MNIST); dark-on-light images should be inverted first.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ZooError(f"{path} is {image.width} x {image.height} pixels, more than the {MAX_PIXELS // 1_000_000}-megapixel limit")
+            grey = image.convert("L").resize((size, size), Image.Resampling.LANCZOS)
+    except UnidentifiedImageError:
+        raise ZooError(f"{path} is not an image file Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise ZooError(f"{path} is larger than the {MAX_PIXELS // 1_000_000}-megapixel limit") from None
+    except OSError as error:
+        raise ZooError(f"cannot read the image {path}: {error.strerror or error}") from None
+    return np.asarray(grey, dtype=np.uint8)
+
+
+def cell_masses(attention, cells_per_side):
+    """Attention over an `n x n` grid, summed into `cells_per_side x cells_per_side` equal cells, row by row."""
+    side = int(round(len(attention) ** 0.5))
+    block = side // cells_per_side
+    grid = np.asarray(attention, dtype="float64").reshape(cells_per_side, block, cells_per_side, block)
+    return grid.sum(axis=(1, 3)).ravel()
+
+
+def draw_overlay(scene, attention, tokens, path):
+    """Writes a PNG with the scene once per generated token, that step's attention upsampled over it in red."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=14)
+    rows = -(-len(tokens) // PANELS_PER_ROW)
+    figure = Image.new("RGB", (PANEL * min(len(tokens), PANELS_PER_ROW), rows * (PANEL + LABEL_HEIGHT)), "white")
+    draw = ImageDraw.Draw(figure)
+    grey = Image.fromarray(np.asarray(scene, dtype=np.uint8)).resize((PANEL, PANEL), Image.Resampling.NEAREST)
+    side = int(round(attention.shape[-1] ** 0.5))
+    for step, token in enumerate(tokens):
+        weights = np.asarray(attention[step], dtype="float64").reshape(side, side)
+        heat = Image.fromarray(np.uint8(255 * weights / max(weights.max(), 1e-12))).resize((PANEL, PANEL), Image.Resampling.BILINEAR)
+        red = Image.merge("RGB", (Image.new("L", grey.size, 255), Image.new("L", grey.size, 0), Image.new("L", grey.size, 0)))
+        panel = Image.composite(red, grey.convert("RGB"), heat.point(lambda value: int(value * 0.6)))
+        x, y = PANEL * (step % PANELS_PER_ROW), (PANEL + LABEL_HEIGHT) * (step // PANELS_PER_ROW)
+        figure.paste(panel, (x, y))
+        width, _ = text_size(draw, token, font)
+        draw.text((x + (PANEL - width) // 2, y + PANEL + 3), token, fill="black", font=font)
+    save_png(figure, path, "overlay")

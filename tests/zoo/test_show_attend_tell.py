@@ -1,0 +1,61 @@
+import keras
+import numpy as np
+import pytest
+
+from serving.decoding import beam_search
+from zoo.models import ShowAttendTell
+from zoo.runner import keras_runner
+
+TARGET_IN = np.array([[1, 3, 4, 5, 6], [1, 7, 8, 0, 0]], dtype="int32")
+IMAGES = np.random.default_rng(0).uniform(0, 1, (2, 84, 84, 1)).astype("float32")
+
+
+def build(**options):
+    keras.utils.set_random_seed(2)
+    model = ShowAttendTell(10, channels=16, embedding_dim=8, decoder_units=24, attention_units=8, **options)
+    model.build_for_inputs()
+    return model
+
+
+def test_get_config_and_keras_file_round_trip(tmp_path):
+    model = build(attention_penalty=0.5)
+    assert ShowAttendTell.from_config(model.get_config()).get_config() == model.get_config()
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    inputs = {"image": IMAGES, "target_in": TARGET_IN}
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+
+
+def test_decoder_step_replays_teacher_forcing_over_a_6x6_grid():
+    model = build()
+    run = keras_runner(model)
+    encoded = run("encoder", {"image": IMAGES})
+    assert encoded["annotations"].shape == (2, 36, 16) and encoded["initial_state"].shape == (2, 48)
+    state, steps = encoded["initial_state"], []
+    for t in range(TARGET_IN.shape[1]):
+        outputs = run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, "annotations": encoded["annotations"]})
+        state = outputs["new_state"]
+        steps.append(outputs["logits"])
+        np.testing.assert_allclose(outputs["attention"].sum(axis=-1), 1.0, atol=1e-6)
+        assert (outputs["attention"] > 0).all()
+    expected = keras.ops.convert_to_numpy(model({"image": IMAGES, "target_in": TARGET_IN}))
+    np.testing.assert_allclose(np.stack(steps, axis=1), expected, atol=1e-5)
+
+
+def test_doubly_stochastic_penalty_is_added_in_training_only():
+    """With the learning rate at 0, training losses differ by the penalty alone; evaluation has none."""
+    inputs, targets = {"image": IMAGES, "target_in": TARGET_IN}, np.roll(TARGET_IN, -1, axis=1)
+    trained, evaluated = {}, {}
+    for penalty in (0.0, 100.0):
+        model = build(attention_penalty=penalty)
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        trained[penalty] = model.train_on_batch(inputs, targets)
+        evaluated[penalty] = model.evaluate(inputs, targets, verbose=0)
+    assert evaluated[100.0] == pytest.approx(evaluated[0.0], rel=1e-5) and trained[0.0] == pytest.approx(evaluated[0.0], rel=1e-5)
+    # 5 and 3 real steps spread over 36 positions: sum_i (1 - sum_t a_ti)^2 >= 36 - 2T + T^2 / 36, 28.5 on average.
+    assert trained[100.0] - trained[0.0] >= 100 * 28.4
+
+
+def test_greedy_caption_attention_rows_follow_the_tokens():
+    result = beam_search(keras_runner(build()), IMAGES[:1], max_length=6)[0]
+    assert len(result["ids"]) <= 6 and result["attention"].shape == (min(len(result["ids"]) + 1, 6), 36)

@@ -1,0 +1,163 @@
+"""Captioning composed Fashion-MNIST scenes: teacher-forced training, BLEU-4, exact match, attention grounding."""
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from serving.decoding import BOS_ID, beam_search_in_batches
+from serving.overlay import cell_masses, draw_overlay
+from serving.tokenizer import PAD_ID, WordTokenizer
+from training.data import fashion_scenes
+from training.scores import corpus_bleu
+from zoo.runner import keras_runner
+
+TRAIN_SIZE = 160_000
+BATCH_SIZE = 64
+MAX_LENGTH = 32  # caption tokens, the end token included; the longest caption has 25
+DECODING_BATCH = 256
+# The first 200 test scenes, shipped: tests and the parity gate need no Debian package.
+SAMPLE = Path(fashion_scenes.__file__).with_name("fashion_scenes_sample.npz")
+SAMPLE_SIZE = 200
+ARTICLES = ("a", "an")
+# Grounding is measured at three steps of each item phrase "a(n) ITEM at the POSITION".
+PHRASE_STEPS = ("article", "item", "position")
+
+
+def vocabulary_sizes(tokenizer):
+    return {"vocab_size": tokenizer.vocab_size}
+
+
+def pixels(scenes):
+    """Model input: (n, 84, 84, 1) floats in [0, 1] from uint8 grey scenes."""
+    return (np.asarray(scenes, dtype="float32") / 255.0)[..., None]
+
+
+def teacher_forcing(tokenizer, captions):
+    """Targets, decoder inputs (the targets shifted right after the start id) and weights that zero the padding."""
+    target_out = tokenizer.encode_batch(captions)
+    target_in = np.concatenate([np.full((len(target_out), 1), BOS_ID, "int32"), target_out[:, :-1]], axis=1)
+    return target_out, target_in, (target_out != PAD_ID).astype("float32")
+
+
+class SceneBatches(keras.utils.PyDataset):
+    """Teacher-forced batches; scenes stay uint8 until batched (as floats the training set would take 4.5 GB)."""
+
+    def __init__(self, scenes, captions, batch_size, seed=0):
+        super().__init__()
+        self.scenes, self.captions, self.batch_size, self.seed, self.epoch = scenes, captions, batch_size, seed, 0
+        self.on_epoch_end()
+
+    def __len__(self):
+        return len(self.scenes) // self.batch_size
+
+    def __getitem__(self, index):
+        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        target_out, target_in, weights = (array[rows] for array in self.captions)
+        return {"image": pixels(self.scenes[rows]), "target_in": target_in}, target_out, weights
+
+    def on_epoch_end(self):
+        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.scenes))
+        self.epoch += 1
+
+
+def prepare(sequence_length, seed):
+    splits = fashion_scenes.load_splits(seed, TRAIN_SIZE)
+    scenes, _, captions = splits["train"]
+    tokenizer = WordTokenizer.fit(captions)
+    validation_scenes, _, validation_captions = splits["validation"]
+    target_out, target_in, weights = teacher_forcing(tokenizer, validation_captions)
+    return tokenizer, {
+        "train": SceneBatches(scenes, teacher_forcing(tokenizer, captions), BATCH_SIZE, seed),
+        "validation": ({"image": pixels(validation_scenes), "target_in": target_in}, target_out, weights),
+    }
+
+
+def load_split(split, seed):
+    """(scenes, layouts, captions) of the test scenes, or of the shipped `sample` of them."""
+    if split == "sample":
+        with np.load(SAMPLE) as data:
+            return data["scenes"], data["layouts"], [str(caption) for caption in data["captions"]]
+    return fashion_scenes.load_splits(seed, train_size=0)[split]
+
+
+def write_sample(seed=0):
+    """Writes the shipped sample: the first SAMPLE_SIZE test scenes (Fashion-MNIST is MIT-licensed)."""
+    scenes, layouts, captions = fashion_scenes.load_splits(seed, train_size=0)["test"]
+    np.savez_compressed(SAMPLE, scenes=scenes[:SAMPLE_SIZE], layouts=layouts[:SAMPLE_SIZE], captions=np.array(captions[:SAMPLE_SIZE]))
+
+
+def held_out_inputs(tokenizer, seed):
+    """Encoder inputs of the held-out scenes that the parity gate decodes: the shipped sample."""
+    return pixels(load_split("sample", seed)[0])
+
+
+BENCHMARK_SOURCES = "the first {count} shipped sample scenes"
+
+
+def benchmark_inputs(tokenizer, count, seed):
+    return held_out_inputs(tokenizer, seed)[:count]
+
+
+def caption_scenes(run, scenes, beam_width):
+    return beam_search_in_batches(run, pixels(scenes), MAX_LENGTH, beam_width, DECODING_BATCH)
+
+
+def phrase_steps(tokens):
+    """Per item phrase of a generated caption, the steps of its article, first item word and first position word."""
+    phrases = []
+    for t, token in enumerate(tokens):
+        if token in ARTICLES and t + 1 < len(tokens):
+            the = next((s for s in range(t + 2, len(tokens)) if tokens[s] == "the"), None)
+            if the is not None and the + 1 < len(tokens):
+                phrases.append({"article": t, "item": t + 1, "position": the + 1})
+    return phrases
+
+
+def grounding(results, layouts, tokenizer):
+    """Attention mass on the true cell of each named item, and how often that cell gets the most mass.
+
+    The k-th phrase of a generated caption is matched to the k-th item of the scene in reading order
+    (the captions' order); with uniform attention both numbers would be 1/9.
+    """
+    masses = {step: [] for step in PHRASE_STEPS}
+    top = {step: [] for step in PHRASE_STEPS}
+    for result, layout in zip(results, layouts):
+        cells = [cell for cell, item in enumerate(layout) if item != fashion_scenes.EMPTY]
+        for phrase, cell in zip(phrase_steps(tokenizer.tokens(result["ids"])), cells):
+            for step in PHRASE_STEPS:
+                per_cell = cell_masses(result["attention"][phrase[step]], fashion_scenes.GRID)
+                masses[step].append(per_cell[cell])
+                top[step].append(int(np.argmax(per_cell)) == cell)
+    metrics = {}
+    for step in PHRASE_STEPS:
+        metrics[f"grounding_{step}_mass"] = round(float(np.mean(masses[step])), 4) if masses[step] else None
+        metrics[f"grounding_{step}_top_cell"] = round(float(np.mean(top[step])), 4) if top[step] else None
+    metrics["grounding_uniform_baseline"] = round(1 / fashion_scenes.GRID**2, 4)
+    metrics["grounding_phrases"] = len(masses["item"])
+    return metrics
+
+
+def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
+    """BLEU-4 (sacrebleu) and exact caption match for greedy and beam decoding; attention grounding of the greedy captions."""
+    scenes, layouts, captions = load_split(split, seed)
+    run = keras_runner(model)
+    metrics = {f"{split}_scenes": len(scenes)}
+    for width in beam_widths:
+        decoding = "greedy" if width == 1 else f"beam{width}"
+        results = caption_scenes(run, scenes, width)
+        hypotheses = [tokenizer.decode(result["ids"]) for result in results]
+        metrics[f"{split}_{decoding}_bleu4"] = corpus_bleu(hypotheses, captions)
+        metrics[f"{split}_{decoding}_exact_match"] = round(float(np.mean([h == c for h, c in zip(hypotheses, captions)])), 4)
+        if width == 1:
+            metrics.update(grounding(results, layouts, tokenizer))
+    return metrics
+
+
+def card_extras(model, tokenizer, metrics, folder):
+    """Metrics on the shipped sample (what the tests recompute), example captions and an attention overlay."""
+    scenes, _, captions = load_split("sample", 0)
+    results = caption_scenes(keras_runner(model), scenes[:6], beam_width=1)
+    examples = [{"source": f"sample scene {i}", "translation": tokenizer.decode(r["ids"]), "reference": captions[i]} for i, r in enumerate(results)]
+    tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
+    draw_overlay(scenes[0], results[0]["attention"], tokens, Path(folder) / "attention_overlay.png")
+    return {"sample_metrics": evaluate(model, tokenizer, 0, split="sample"), "examples": examples, "examples_decoding": "greedy", "overlay_png": "attention_overlay.png"}

@@ -1,0 +1,141 @@
+"""Image captioning with soft attention over a CNN grid (Show, Attend and Tell, Xu et al. 2015)."""
+import keras
+from keras import ops
+
+from zoo.layers import BahdanauAttention
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ShowAttendTell(keras.Model):
+    """A CNN turns the image into an `H x W` grid of annotation vectors `a_i` (L = H*W); an LSTM decoder
+    starts from MLPs of the mean annotation and, at every step, attends over the grid:
+    `e_ti = f_att(h_{t-1}, a_i)` (additive MLP), `alpha_t = softmax(e_t)`, `z_t = beta_t * sum_i alpha_ti a_i`
+    with the gate `beta_t = sigmoid(f_beta(h_{t-1}))`. Training adds the doubly stochastic penalty
+    `attention_penalty * sum_i (1 - sum_t alpha_ti)^2` (mean over the batch).
+
+    Input images are `(batch, image_size, image_size, 1)` floats in [0, 1]; the encoder's strides (2 and 7)
+    take 84 pixels to a 6x6 grid (one 28-pixel cell of a 3x3 scene = 2x2 grid positions).
+    Call on {"image", "target_in": (batch, target_len)} for teacher-forced logits; id 0 is padding.
+    """
+
+    def __init__(
+        self, vocab_size, image_size=84, channels=128, embedding_dim=64, decoder_units=256, attention_units=128,
+        attention_penalty=1.0, dropout=0.0, **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.image_size = image_size
+        self.channels = channels
+        self.embedding_dim = embedding_dim
+        self.decoder_units = decoder_units
+        self.attention_units = attention_units
+        self.attention_penalty = attention_penalty
+        self.dropout_rate = dropout
+        # Strided convolutions, no pooling (slow to train through on XLA-CPU): 84 -> 42 -> 6. The last 3x3
+        # convolution lets each grid position see its neighbours, so a 28-pixel item is seen whole.
+        self.convolutions = [
+            keras.layers.Conv2D(32, 5, strides=2, padding="same", activation="relu", name="conv_1"),
+            keras.layers.Conv2D(64, 3, padding="same", activation="relu", name="conv_2"),
+            keras.layers.Conv2D(channels, 7, strides=7, activation="relu", name="conv_3"),
+            keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="conv_4"),
+        ]
+        self.grid_size = image_size // 14
+        self.position_embedding = keras.layers.Embedding(self.grid_size**2, channels, name="position_embedding")
+        self.init_hidden = keras.layers.Dense(decoder_units, activation="tanh", name="init_hidden")
+        self.init_cell = keras.layers.Dense(decoder_units, activation="tanh", name="init_cell")
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        self.attention = BahdanauAttention(attention_units, name="attention")
+        self.gate = keras.layers.Dense(1, activation="sigmoid", name="gate")
+        self.decoder_cell = keras.layers.LSTMCell(decoder_units, name="decoder_cell")
+        self.dropout = keras.layers.Dropout(dropout, name="dropout")
+        self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
+
+    @property
+    def state_size(self):
+        return 2 * self.decoder_units  # [h, c] of the LSTM
+
+    def encode(self, image):
+        """Annotations `(batch, L, channels)` and the decoder's initial state `(batch, 2 * decoder_units)`."""
+        features = image
+        for convolution in self.convolutions:
+            features = convolution(features)
+        annotations = ops.reshape(features, (-1, self.grid_size**2, self.channels))
+        annotations = annotations + self.position_embedding(ops.arange(self.grid_size**2))
+        mean = ops.mean(annotations, axis=1)
+        return annotations, ops.concatenate([self.init_hidden(mean), self.init_cell(mean)], axis=-1)
+
+    def recur(self, embedded, state, annotations, projected_keys=None):
+        """One decoder step without the output layer: new hidden state, gated context, new state, attention."""
+        hidden, cell = state[:, : self.decoder_units], state[:, self.decoder_units :]
+        context, attention = self.attention(hidden, annotations, projected_keys=projected_keys)
+        context = self.gate(hidden) * context
+        new_hidden, (_, new_cell) = self.decoder_cell(ops.concatenate([embedded, context], axis=-1), [hidden, cell])
+        return new_hidden, context, ops.concatenate([new_hidden, new_cell], axis=-1), attention
+
+    def readout(self, new_hidden, context, embedded, training=None):
+        features = self.dropout(ops.concatenate([new_hidden, context, embedded], axis=-1), training=training)
+        return self.output_projection(features)
+
+    def decode_step(self, previous_token, state, annotations):
+        embedded = self.embedding(previous_token)
+        new_hidden, context, new_state, attention = self.recur(embedded, state, annotations)
+        return self.readout(new_hidden, context, embedded), new_state, attention
+
+    def call(self, inputs, training=None):
+        annotations, state = self.encode(inputs["image"])
+        target_in = inputs["target_in"]
+        embedded = self.dropout(self.embedding(target_in), training=training)
+        projected_keys = self.attention.project_keys(annotations)
+
+        def step(carry, embedded_t):
+            new_hidden, context, new_state, attention = self.recur(embedded_t, carry[1], annotations, projected_keys)
+            carry = (ops.concatenate([new_hidden, context], axis=-1), new_state, attention)
+            return carry, carry  # Keras' TensorFlow scan needs per-step outputs shaped like the carry
+
+        batch = ops.shape(state)[0]
+        first = (ops.zeros((batch, self.decoder_units + self.channels)), state, ops.zeros((batch, self.grid_size**2)))
+        _, (outputs, _, attention) = ops.scan(step, first, ops.transpose(embedded, (1, 0, 2)))
+        if training and self.attention_penalty:
+            # Only real steps (not padding after the end) count towards each position's total attention.
+            steps = ops.expand_dims(ops.cast(ops.transpose(ops.not_equal(target_in, 0)), attention.dtype), -1)
+            total = ops.sum(attention * steps, axis=0)
+            self.add_loss(self.attention_penalty * ops.mean(ops.sum(ops.square(1.0 - total), axis=-1)))
+        outputs = ops.transpose(outputs, (1, 0, 2))
+        return self.readout(outputs[..., : self.decoder_units], outputs[..., self.decoder_units :], embedded, training)
+
+    def build_for_inputs(self):
+        self({"image": ops.zeros((1, self.image_size, self.image_size, 1)), "target_in": ops.ones((1, 1), dtype="int32")})
+
+    # Output names differ from input names: tf2onnx breaks a graph whose input and output share a name.
+    def encoder_graph(self):
+        image = keras.Input((self.image_size, self.image_size, 1), name="image")
+        annotations, initial_state = self.encode(image)
+        return keras.Model({"image": image}, {"annotations": annotations, "initial_state": initial_state}, name="encoder")
+
+    def decoder_step_graph(self):
+        inputs = {
+            "previous_token": keras.Input((), dtype="int32", name="previous_token"),
+            "state": keras.Input((self.state_size,), name="state"),
+            "annotations": keras.Input((self.grid_size**2, self.channels), name="annotations"),
+        }
+        logits, new_state, attention = self.decode_step(inputs["previous_token"], inputs["state"], inputs["annotations"])
+        return keras.Model(inputs, {"logits": logits, "new_state": new_state, "attention": attention}, name="decoder_step")
+
+    def token_vocabularies(self):
+        return {"previous_token": self.vocab_size}
+
+    def deployment_graphs(self):
+        return {"encoder": self.encoder_graph(), "decoder_step": self.decoder_step_graph()}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "image_size": self.image_size,
+            "channels": self.channels,
+            "embedding_dim": self.embedding_dim,
+            "decoder_units": self.decoder_units,
+            "attention_units": self.attention_units,
+            "attention_penalty": self.attention_penalty,
+            "dropout": self.dropout_rate,
+        }
