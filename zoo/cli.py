@@ -10,9 +10,11 @@ BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def use_backend(backend):
-    """Selects the Keras backend; it must happen before keras is first imported."""
+    """Selects the Keras backend; it must happen before keras is first imported, which is checked."""
     if backend:
         os.environ["KERAS_BACKEND"] = backend
+        if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
+            raise ZooError(f"keras was imported with the {sys.modules['keras'].backend.backend()} backend before --backend {backend} took effect")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
@@ -39,12 +41,12 @@ def list_command(arguments):
 
 
 def train_command(arguments):
+    use_backend(arguments.backend)
+    from training.fit import train
     from training.recipes import RECIPES
 
     if arguments.name not in RECIPES:
         raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(RECIPES)}")
-    use_backend(arguments.backend)
-    from training.fit import train
 
     out = arguments.out or os.path.join("runs", arguments.name)
     command = " ".join(["zoo", *sys.argv[1:]])
