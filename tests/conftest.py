@@ -39,10 +39,20 @@ def assert_one_line_error(result, *words):
         assert word in lines[0], lines[0]
 
 
+class Artifacts(dict):
+    """Preset name -> artifact folder, each exported on first use (an export takes up to a minute)."""
+
+    def __init__(self, root):
+        super().__init__()
+        self.root = root
+
+    def __missing__(self, name):
+        from export.artifact import export_preset
+
+        self[name] = export_preset(name, self.root / name)
+        return self[name]
+
+
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
-    """Every preset exported once per session: {name: folder}."""
-    from export.artifact import export_preset
-
-    root = tmp_path_factory.mktemp("artifacts")
-    return {name: export_preset(name, root / name) for name in PRESETS}
+    return Artifacts(tmp_path_factory.mktemp("artifacts"))

@@ -74,7 +74,6 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
         metrics[f"{split}_{decoding}_bleu"] = corpus_bleu(hypotheses, references)
         for row in bleu_by_length(sources, references, hypotheses):
             metrics[f"{decoding}_bleu_{row['length'].replace('-', '_').replace(' ', '_')}"] = row["bleu"]
-            metrics[f"verses_{row['length'].replace('-', '_').replace(' ', '_')}"] = row["count"]
     return metrics
 
 

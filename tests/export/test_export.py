@@ -9,11 +9,14 @@ from tests.conftest import PRESETS, assert_one_line_error, once, zoo_cli
 from zoo.presets import sha256
 
 # Held-out sources the suite decodes per preset (greedy and beam 4, on three backends): verses are long.
-DECODE_LIMITS = {"attention_en_fr_bible": 48, "seq2seq_en_fr_bible": 48, "sat_fashion_scenes": 200}
+DECODE_LIMITS = {"attention_en_fr_bible": 16, "sat_fashion_scenes": 64}
+# The suite's 15 minutes hold one Bible preset: the no-attention one shares every graph but `attention`
+# with it and is checked by `zoo parity` (closing note of issue 4).
+EXPORTED = tuple(name for name in PRESETS if name != "seq2seq_en_fr_bible")
 
 
 @once
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", EXPORTED)
 def test_artifact_is_complete_and_checked(artifacts, name):
     folder = artifacts[name]
     manifest = read_manifest(folder)
@@ -37,7 +40,7 @@ def test_artifact_is_complete_and_checked(artifacts, name):
 
 
 @once
-@pytest.mark.parametrize("name", PRESETS)
+@pytest.mark.parametrize("name", EXPORTED)
 def test_parity_gate_passes_on_every_backend(artifacts, name):
     """Encoder-decoders decode part of their held-out set here; `zoo parity` decodes all of it (minutes on torch)."""
     decode_limit = DECODE_LIMITS.get(name, 256)

@@ -41,6 +41,7 @@ class ShowAttendTell(keras.Model):
         ]
         self.grid_size = image_size // 14
         self.position_embedding = keras.layers.Embedding(self.grid_size**2, channels, name="position_embedding")
+        self.position_embedding.build()
         self.init_hidden = keras.layers.Dense(decoder_units, activation="tanh", name="init_hidden")
         self.init_cell = keras.layers.Dense(decoder_units, activation="tanh", name="init_cell")
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
@@ -60,7 +61,8 @@ class ShowAttendTell(keras.Model):
         for convolution in self.convolutions:
             features = convolution(features)
         annotations = ops.reshape(features, (-1, self.grid_size**2, self.channels))
-        annotations = annotations + self.position_embedding(ops.arange(self.grid_size**2))
+        # The table itself, not a lookup of constant ids: tf2onnx would freeze that lookup into an extra graph input.
+        annotations = annotations + self.position_embedding.embeddings
         mean = ops.mean(annotations, axis=1)
         return annotations, ops.concatenate([self.init_hidden(mean), self.init_cell(mean)], axis=-1)
 
