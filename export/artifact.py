@@ -4,7 +4,6 @@ Only the TensorFlow backend gives correct ONNX graphs for recurrent models (a to
 the time axis and can silently return wrong numbers), so the graphs are always traced in a
 `KERAS_BACKEND=tensorflow` process, from weights trained on any backend.
 """
-import json
 import os
 import shutil
 import subprocess
@@ -19,8 +18,9 @@ FORMATS = ("onnx", "savedmodel")
 DEFAULT_OPSET = 17
 
 
-def export_preset(preset, out, formats=FORMATS, opset=DEFAULT_OPSET, parity_backends=("tensorflow",)):
-    """Writes the artifact for `preset` (name or folder) to `out`, gated by the parity check.
+def export_preset(preset, out, formats=FORMATS, opset=DEFAULT_OPSET, parity_backends=("tensorflow",), decode_limit=None):
+    """Writes the artifact for `preset` (name or folder) to `out`, gated by the parity check on `parity_backends`
+    (decoding the first `decode_limit` held-out sources, all by default).
 
     The folder appears only when everything, parity included, succeeded.
     """
@@ -36,7 +36,7 @@ def export_preset(preset, out, formats=FORMATS, opset=DEFAULT_OPSET, parity_back
     shutil.rmtree(staging, ignore_errors=True)
     try:
         run_in_tensorflow(["-m", "export.graphs", str(preset), str(staging), ",".join(formats), str(opset)])
-        report = check_parity(staging, parity_backends, providers=("cpu",))
+        report = check_parity(staging, parity_backends, providers=("cpu",), decode_limit=decode_limit)
         if not report["passed"]:
             raise ZooError(f"parity gate failed, no artifact written: {failures(report)}")
     except BaseException:

@@ -4,11 +4,12 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from serving.decoding import BOS_ID, beam_search_in_batches
+from serving.decoding import beam_search_in_batches
 from serving.overlay import cell_masses, draw_overlay
-from serving.tokenizer import PAD_ID, WordTokenizer
+from serving.tokenizer import WordTokenizer
 from training.data import fashion_scenes
 from training.scores import corpus_bleu
+from training.translation import decoder_targets
 from zoo.runner import keras_runner
 
 TRAIN_SIZE = 160_000
@@ -30,13 +31,6 @@ def vocabulary_sizes(tokenizer):
 def pixels(scenes):
     """Model input: (n, 84, 84, 1) floats in [0, 1] from uint8 grey scenes."""
     return (np.asarray(scenes, dtype="float32") / 255.0)[..., None]
-
-
-def teacher_forcing(tokenizer, captions):
-    """Targets, decoder inputs (the targets shifted right after the start id) and weights that zero the padding."""
-    target_out = tokenizer.encode_batch(captions)
-    target_in = np.concatenate([np.full((len(target_out), 1), BOS_ID, "int32"), target_out[:, :-1]], axis=1)
-    return target_out, target_in, (target_out != PAD_ID).astype("float32")
 
 
 class SceneBatches(keras.utils.PyDataset):
@@ -65,9 +59,9 @@ def prepare(sequence_length, seed):
     scenes, _, captions = splits["train"]
     tokenizer = WordTokenizer.fit(captions)
     validation_scenes, _, validation_captions = splits["validation"]
-    target_out, target_in, weights = teacher_forcing(tokenizer, validation_captions)
+    target_out, target_in, weights = decoder_targets(tokenizer, validation_captions)
     return tokenizer, {
-        "train": SceneBatches(scenes, teacher_forcing(tokenizer, captions), BATCH_SIZE, seed),
+        "train": SceneBatches(scenes, decoder_targets(tokenizer, captions), BATCH_SIZE, seed),
         "validation": ({"image": pixels(validation_scenes), "target_in": target_in}, target_out, weights),
     }
 

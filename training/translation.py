@@ -22,12 +22,17 @@ def vocabulary_sizes(tokenizer):
     return {"source_vocab_size": tokenizer.source.vocab_size, "target_vocab_size": tokenizer.target.vocab_size}
 
 
+def decoder_targets(tokenizer, texts):
+    """Targets, decoder inputs (the targets shifted right after the start id) and weights that zero the padding."""
+    target_out = tokenizer.encode_batch(texts)
+    target_in = np.concatenate([np.full((len(target_out), 1), BOS_ID, "int32"), target_out[:, :-1]], axis=1)
+    return target_out, target_in, (target_out != PAD_ID).astype("float32")
+
+
 def teacher_forcing(tokenizer, sources, targets):
     """Model inputs {source, target_in}, the targets, and weights that zero the padded targets."""
-    target_out = tokenizer.target.encode_batch(targets)
-    target_in = np.concatenate([np.full((len(target_out), 1), BOS_ID, "int32"), target_out[:, :-1]], axis=1)
-    inputs = {"source": tokenizer.source.encode_batch(sources), "target_in": target_in}
-    return inputs, target_out, (target_out != PAD_ID).astype("float32")
+    target_out, target_in, weights = decoder_targets(tokenizer.target, targets)
+    return {"source": tokenizer.source.encode_batch(sources), "target_in": target_in}, target_out, weights
 
 
 class LengthBuckets(keras.utils.PyDataset):

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.conftest import BACKEND, REPO, run
+from tests.conftest import BACKEND, run
 from zoo.models import VanillaRNN
 
 CONFIGS = {

@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from zoo.models.decoder_scan import decoder_scan
+
 
 class EncoderDecoder(keras.Model):
     """Source ids -> recurrent encoder -> decoder GRU cell fed `[embedding(y_{t-1}), context_t]`.
@@ -72,17 +74,12 @@ class EncoderDecoder(keras.Model):
         embedded = self.dropout(self.target_embedding(inputs["target_in"]), training=training)
         projected_keys = self.project_keys(encoder_outputs)
 
-        def step(carry, embedded_t):
-            new_hidden, context, new_state, _ = self.recur(embedded_t, carry[1], encoder_outputs, source_mask, projected_keys)
-            carry = (ops.concatenate([new_hidden, context], axis=-1), new_state)
-            return carry, carry  # Keras' TensorFlow scan needs per-step outputs shaped like the carry
+        def recur(embedded_t, state):
+            return self.recur(embedded_t, state, encoder_outputs, source_mask, projected_keys)
 
-        # A scan, not an unrolled loop: XLA compiles one step whatever the target length. Dropout (random
-        # state) and the output layer (one large matmul) stay outside it.
-        first = (ops.zeros((ops.shape(state)[0], self.decoder_units + self.encoder_output_dim)), state)
-        _, (outputs, _) = ops.scan(step, first, ops.transpose(embedded, (1, 0, 2)))
-        outputs = ops.transpose(outputs, (1, 0, 2))
-        return self.readout(outputs[..., : self.decoder_units], outputs[..., self.decoder_units :], embedded, training)
+        # Dropout (random state) and the output layer (one large matmul) stay outside the scan.
+        hidden, context, _ = decoder_scan(recur, embedded, state, self.decoder_units, self.encoder_output_dim)
+        return self.readout(hidden, context, embedded, training)
 
     def build_for_inputs(self):
         self({"source": ops.ones((1, 2), dtype="int32"), "target_in": ops.ones((1, 1), dtype="int32")})

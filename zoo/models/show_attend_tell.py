@@ -3,6 +3,7 @@ import keras
 from keras import ops
 
 from zoo.layers import BahdanauAttention
+from zoo.models.decoder_scan import decoder_scan
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -89,21 +90,16 @@ class ShowAttendTell(keras.Model):
         embedded = self.dropout(self.embedding(target_in), training=training)
         projected_keys = self.attention.project_keys(annotations)
 
-        def step(carry, embedded_t):
-            new_hidden, context, new_state, attention = self.recur(embedded_t, carry[1], annotations, projected_keys)
-            carry = (ops.concatenate([new_hidden, context], axis=-1), new_state, attention)
-            return carry, carry  # Keras' TensorFlow scan needs per-step outputs shaped like the carry
+        def recur(embedded_t, state):
+            return self.recur(embedded_t, state, annotations, projected_keys)
 
-        batch = ops.shape(state)[0]
-        first = (ops.zeros((batch, self.decoder_units + self.channels)), state, ops.zeros((batch, self.grid_size**2)))
-        _, (outputs, _, attention) = ops.scan(step, first, ops.transpose(embedded, (1, 0, 2)))
+        hidden, context, attention = decoder_scan(recur, embedded, state, self.decoder_units, self.channels, self.grid_size**2)
         if training and self.attention_penalty:
             # Only real steps (not padding after the end) count towards each position's total attention.
             steps = ops.expand_dims(ops.cast(ops.transpose(ops.not_equal(target_in, 0)), attention.dtype), -1)
             total = ops.sum(attention * steps, axis=0)
             self.add_loss(self.attention_penalty * ops.mean(ops.sum(ops.square(1.0 - total), axis=-1)))
-        outputs = ops.transpose(outputs, (1, 0, 2))
-        return self.readout(outputs[..., : self.decoder_units], outputs[..., self.decoder_units :], embedded, training)
+        return self.readout(hidden, context, embedded, training)
 
     def build_for_inputs(self):
         self({"image": ops.zeros((1, self.image_size, self.image_size, 1)), "target_in": ops.ones((1, 1), dtype="int32")})
