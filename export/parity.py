@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ import numpy as np
 from serving.artifact import Artifact, read_manifest
 from serving.decoding import beam_search_in_batches, padded_ids
 from serving.errors import ZooError
-from serving.tokenizer import tokenizer_from_dict
+from serving.tokenizer import pad_batch, tokenizer_from_dict
 
 # fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
 # char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up
@@ -29,6 +31,11 @@ LENGTHS = (1, 7, 300)
 BACKENDS = ("tensorflow", "jax", "torch")
 DECODING_BEAM_WIDTHS = (1, 4)
 DECODING_BATCH = 512  # sentences per decoding call: large batches keep the per-step overhead of Keras small
+# Two runtimes may rank a pair of hypotheses whose summed log-probabilities are closer than their fp32
+# noise (measured: totals of about -60 differing by 5e-6 between onnxruntime and Keras) in either order;
+# seq2seq_en_fr_bible's beam 4 met one such pair 4.6e-7 apart in 617 test verses. A decoding that differs
+# passes only where the searches first part at a gap below this.
+DECODING_TIE = 1e-4
 ATTENTION_ROW_SUM_TOLERANCE = 1e-6
 ATTENTION_PADDING_TOLERANCE = 1e-7
 
@@ -65,14 +72,9 @@ def parity_cases(manifest, seed=0):
     return cases
 
 
-def reference_outputs(folder, cases, backend):
-    """Keras (and, under tensorflow, SavedModel) outputs, computed in a fresh process for `backend`."""
-    arrays = {f"{case}/{graph}/{name}": value for case, (graph, values) in cases.items() for name, value in values.items()}
-    return run_reference(folder, arrays, backend)
-
-
 def run_reference(folder, arrays, backend):
-    """`python -m export.reference` on `arrays` with KERAS_BACKEND=backend; its outputs by key."""
+    """`python -m export.reference` on `arrays` with KERAS_BACKEND=backend: Keras outputs (and, under tensorflow,
+    SavedModel outputs) of every case, and Keras decodings of `decode/source`, by key."""
     with tempfile.TemporaryDirectory() as scratch:
         inputs, outputs = Path(scratch) / "inputs.npz", Path(scratch) / "outputs.npz"
         np.savez(inputs, **arrays)
@@ -99,25 +101,21 @@ def compare(reference, candidate):
     }
 
 
-def candidate_outputs(folder, cases, backends, providers):
-    """{candidate name: {case/output: array}}, and the reasons for candidates that were skipped."""
-    candidates, skipped = {}, {}
+def onnxruntime_outputs(folder, cases, providers):
+    """{"onnxruntime-{provider}": {case/output: array}}, the CPU session, and the reasons for providers skipped."""
+    candidates, skipped, sessions = {}, {}, {}
     for provider in providers:
         try:
-            artifact = Artifact(folder, provider)
+            sessions[provider] = Artifact(folder, provider)
         except ZooError as error:
             if provider == "cpu":
                 raise
             skipped[f"onnxruntime-{provider}"] = str(error)
             continue
         candidates[f"onnxruntime-{provider}"] = {
-            f"{case}/{name}": value for case, (graph, inputs) in cases.items() for name, value in artifact.run(graph, inputs).items()
+            f"{case}/{name}": value for case, (graph, inputs) in cases.items() for name, value in sessions[provider].run(graph, inputs).items()
         }
-    for backend in backends:
-        for key, value in reference_outputs(folder, cases, backend).items():
-            candidate, rest = key.split("/", 1)
-            candidates.setdefault(candidate, {})[rest] = value
-    return candidates, skipped
+    return candidates, sessions["cpu"], skipped
 
 
 def attention_invariants(cases, outputs):
@@ -148,42 +146,48 @@ def held_out_inputs(folder, manifest):
     return recipe.task_module.held_out_inputs(tokenizer_from_dict(manifest["tokenizer"]), seed)
 
 
-def check_decoding(folder, manifest, backends, artifact, limit=None):
-    """Greedy and beam decodings of the held-out set (its first `limit` sentences, if given):
-    onnxruntime and Keras on each backend must give the same ids."""
-    source = held_out_inputs(folder, manifest)
-    if source is None:
-        return {"skipped": f"no recipe for {manifest['preset']}: no held-out set to decode"}
-    source = source[:limit]
-    arrays = {
-        "decode/source": source,
-        "decode/max_length": np.array(manifest["max_target_length"]),
-        "decode/beam_widths": np.array(DECODING_BEAM_WIDTHS),
-        "decode/batch": np.array(DECODING_BATCH),
-    }
-    expected = {f"beam{width}": padded_ids(beam_search_in_batches(artifact.run, source, manifest["max_target_length"], width, DECODING_BATCH)) for width in DECODING_BEAM_WIDTHS}
-    rows = []
-    for backend in backends:
-        decoded = run_reference(folder, arrays, backend)
-        for key, ids in expected.items():
-            other = decoded[f"keras-{backend}/{key}"]
-            differing = len(ids) if ids.shape != other.shape else int((ids != other).any(axis=1).sum())
-            rows.append({"decoding": key, "candidate": f"keras-{backend}", "sentences": len(ids), "differing": differing, "passed": differing == 0})
-    return {"rows": rows}
+def decodings(run, source, max_length):
+    """{width: {field: array}} for greedy and beam decoding of `source` by `run`: the ids, the scores and the
+    search traces, padded over steps."""
+    arrays = {}
+    for width in DECODING_BEAM_WIDTHS:
+        results = beam_search_in_batches(run, source, max_length, width, DECODING_BATCH, trace=True)
+        traces = [result["trace"] for result in results]
+        steps = max(len(trace["runner_up"]) for trace in traces)
+        arrays[width] = {
+            "ids": padded_ids(results),
+            "score": np.array([result["score"] for result in results]),
+            "steps": np.array([len(trace["runner_up"]) for trace in traces]),
+        }
+        for field in ("beams", "beam_scores", "runner_up"):
+            arrays[width][field] = np.stack([np.pad(trace[field], [(0, steps - len(trace[field]))] + [(0, 0)] * (trace[field].ndim - 1)) for trace in traces])
+    return arrays
 
 
-def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
-    """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict.
+def parted_at_a_near_tie(a, b, row):
+    """Whether two searches of one source part only where one could rank either way: at the first step where their
+    beams differ, each hypothesis only one search kept scored within DECODING_TIE of the best that search pruned
+    (with the same beams throughout, the final picks scored within DECODING_TIE)."""
+    for step in range(min(a["steps"][row], b["steps"][row])):
+        beams_a, beams_b = list(a["beams"][row, step]), list(b["beams"][row, step])
+        if set(beams_a) != set(beams_b):
+            return all(
+                search["beam_scores"][row, step][beams.index(hypothesis)] - search["runner_up"][row, step] <= DECODING_TIE
+                for search, beams, other in ((a, beams_a, beams_b), (b, beams_b, beams_a))
+                for hypothesis in set(beams) - set(other)
+            )
+    return abs(a["score"][row] - b["score"][row]) <= DECODING_TIE
 
-    Translation and captioning models also decode their held-out set, all of it unless `decode_limit` is given.
-    """
-    unknown = set(backends) - set(BACKENDS)
-    if unknown:
-        raise ZooError(f"unknown backend {', '.join(sorted(unknown))}; choose from {', '.join(BACKENDS)}")
-    manifest = read_manifest(folder)
-    cases = parity_cases(manifest)
-    candidates, skipped = candidate_outputs(folder, cases, backends, providers)
-    reference = candidates.pop("onnxruntime-cpu")
+
+def compare_decodings(expected, other):
+    """Sources decoded to different ids, and how many of those the two searches parted at a near-tie."""
+    ids = pad_batch(list(expected["ids"]) + list(other["ids"]))
+    differing = np.flatnonzero((ids[: len(expected["ids"])] != ids[len(expected["ids"]) :]).any(axis=1))
+    return len(differing), sum(parted_at_a_near_tie(expected, other, row) for row in differing)
+
+
+def tensor_rows(manifest, cases, reference, candidates):
+    """One row per output tensor and candidate, over all cases of its graph, against onnxruntime on the CPU."""
     rows = []
     for graph, spec in manifest["graphs"].items():
         graph_cases = [case for case, (case_graph, _) in cases.items() if case_graph == graph]
@@ -192,9 +196,56 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
             for candidate, values in candidates.items():
                 result = compare([reference[key] for key in keys], [values[key] for key in keys])
                 rows.append({"graph": graph, "tensor": output["name"], "candidate": candidate, "reference": "onnxruntime-cpu", **result})
+    return rows
+
+
+def check_decoding(expected, references, backends):
+    """Rows comparing onnxruntime's decodings with each backend's: the same ids, except where the searches parted at a near-tie."""
+    rows = []
+    for backend in backends:
+        for width, fields in expected.items():
+            differing, near_ties = compare_decodings(fields, {field: references[f"keras-{backend}/decode/beam{width}/{field}"] for field in fields})
+            rows.append(
+                {"decoding": f"beam{width}", "candidate": f"keras-{backend}", "sentences": len(fields["ids"]), "differing": differing, "near_ties": near_ties, "passed": differing == near_ties}
+            )
+    return {"rows": rows, "near_tie": DECODING_TIE}
+
+
+def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
+    """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict.
+
+    Translation and captioning models also decode their held-out set (greedy and beam), all of it unless
+    `decode_limit` is given. The backends run side by side, each in its own process.
+    """
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ZooError(f"unknown backend {', '.join(sorted(unknown))}; choose from {', '.join(BACKENDS)}")
+    manifest = read_manifest(folder)
+    cases = parity_cases(manifest)
+    arrays = {f"{case}/{graph}/{name}": value for case, (graph, inputs) in cases.items() for name, value in inputs.items()}
+    source = held_out_inputs(folder, manifest) if manifest["max_target_length"] else None
+    if source is not None:
+        source = source[:decode_limit]
+        arrays |= {"decode/source": source, "decode/max_length": np.array(manifest["max_target_length"])}
+    with ThreadPoolExecutor(len(backends)) as pool:
+        running = pool.map(partial(run_reference, folder, arrays), backends)
+        candidates, session, skipped = onnxruntime_outputs(folder, cases, providers)
+        expected = decodings(session.run, source, manifest["max_target_length"]) if source is not None else None
+        references = {key: value for outputs in running for key, value in outputs.items()}
+    reference = candidates.pop("onnxruntime-cpu")
+    for key, value in references.items():
+        if "/decode/" not in key:
+            candidate, rest = key.split("/", 1)
+            candidates.setdefault(candidate, {})[rest] = value
+    rows = tensor_rows(manifest, cases, reference, candidates)
     has_attention = any(key.endswith("/attention") for key in reference)
     invariants = {name: attention_invariants(cases, values) for name, values in {"onnxruntime-cpu": reference, **candidates}.items()} if has_attention else {}
-    decoding = check_decoding(folder, manifest, backends, Artifact(folder), decode_limit) if manifest["max_target_length"] else {}
+    if not manifest["max_target_length"]:
+        decoding = {}
+    elif source is None:
+        decoding = {"skipped": f"no recipe for {manifest['preset']}: no held-out set to decode"}
+    else:
+        decoding = check_decoding(expected, references, backends)
     report = {
         "tolerance": {"atol": ATOL, "rtol": RTOL},
         "batch_sizes": list(BATCH_SIZES),
@@ -228,7 +279,8 @@ def format_report(report):
     for row in report["decoding"].get("rows", []):
         lines.append(
             f"{row['decoding']} decoding of {row['sentences']} held-out sentences, onnxruntime vs {row['candidate']}: "
-            f"{row['differing']} differ {'pass' if row['passed'] else 'FAIL'}"
+            f"{row['differing']} differ" + (f", {row['near_ties']} of them where the searches parted at a near-tie (< {DECODING_TIE:g})" if row["differing"] else "")
+            + f" {'pass' if row['passed'] else 'FAIL'}"
         )
     if "skipped" in report["decoding"]:
         lines.append(f"skipped decoding check: {report['decoding']['skipped']}")

@@ -2,7 +2,7 @@
 
 Run as `python -m export.reference ARTIFACT INPUTS.npz OUTPUTS.npz` with KERAS_BACKEND set to
 the backend under test; under tensorflow it also evaluates the artifact's SavedModel. Inputs with
-`decode/source` ask instead for greedy and beam decodings of those sources.
+`decode/source` ask also for greedy and beam decodings of those sources.
 """
 import sys
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from serving.decoding import beam_search_in_batches, padded_ids
+from export.parity import decodings
 from zoo.presets import Preset
 from zoo.runner import keras_runner
 
@@ -24,8 +24,8 @@ def case_inputs(arrays):
     return cases
 
 
-def keras_outputs(artifact, cases):
-    graphs = Preset(Path(artifact) / "preset").load_model().deployment_graphs()
+def keras_outputs(model, cases):
+    graphs = model.deployment_graphs()
     results = {}
     for case, spec in cases.items():
         outputs = graphs[spec["graph"]].predict_on_batch(spec["inputs"])
@@ -44,25 +44,18 @@ def saved_model_outputs(artifact, cases):
     return results
 
 
-def keras_decodings(artifact, source, max_length, beam_widths, batch):
-    """Token ids decoded by Keras through the shared numpy loop, one padded array per beam width."""
-    run = keras_runner(Preset(Path(artifact) / "preset").load_model())
-    return {f"beam{width}": padded_ids(beam_search_in_batches(run, source, max_length, width, batch)) for width in beam_widths}
-
-
 def main():
     artifact, inputs, outputs = sys.argv[1:]
     arrays = dict(np.load(inputs))
     backend = keras.backend.backend()
-    if "decode/source" in arrays:
-        widths = [int(width) for width in arrays["decode/beam_widths"]]
-        decoded = keras_decodings(artifact, arrays["decode/source"], int(arrays["decode/max_length"]), widths, int(arrays["decode/batch"]))
-        np.savez(outputs, **{f"keras-{backend}/{key}": value for key, value in decoded.items()})
-        return
-    cases = case_inputs(arrays)
-    results = {f"keras-{backend}/{key}": value for key, value in keras_outputs(artifact, cases).items()}
+    model = Preset(Path(artifact) / "preset").load_model()
+    cases = case_inputs({key: value for key, value in arrays.items() if not key.startswith("decode/")})
+    results = {f"keras-{backend}/{key}": value for key, value in keras_outputs(model, cases).items()}
     if backend == "tensorflow" and (Path(artifact) / "saved_model").is_dir():
-        results.update({f"savedmodel/{key}": value for key, value in saved_model_outputs(artifact, cases).items()})
+        results |= {f"savedmodel/{key}": value for key, value in saved_model_outputs(artifact, cases).items()}
+    if "decode/source" in arrays:
+        decoded = decodings(keras_runner(model), arrays["decode/source"], int(arrays["decode/max_length"]))
+        results |= {f"keras-{backend}/decode/beam{width}/{field}": value for width, fields in decoded.items() for field, value in fields.items()}
     np.savez(outputs, **results)
 
 
