@@ -110,8 +110,9 @@ def time_keras(artifact, cases, sentences, repeats):
     if preset.metadata["task"] == "language_model":
         generation[runner] = generation_speed(run, preset.tokenizer, repeats)
     decoding = []
-    if read_manifest(artifact)["max_target_length"]:
-        decoding = decoding_speed(run, sentences, read_manifest(artifact)["max_target_length"], repeats, runner)
+    max_target_length = read_manifest(artifact)["max_target_length"]
+    if max_target_length:
+        decoding = decoding_speed(run, sentences, max_target_length, repeats, runner)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 

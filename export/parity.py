@@ -153,14 +153,10 @@ def decodings(run, source, max_length):
     for width in DECODING_BEAM_WIDTHS:
         results = beam_search_in_batches(run, source, max_length, width, DECODING_BATCH, trace=True)
         traces = [result["trace"] for result in results]
-        steps = max(len(trace["runner_up"]) for trace in traces)
-        arrays[width] = {
-            "ids": padded_ids(results),
-            "score": np.array([result["score"] for result in results]),
-            "steps": np.array([len(trace["runner_up"]) for trace in traces]),
-        }
+        steps = np.array([len(trace["runner_up"]) for trace in traces])
+        arrays[width] = {"ids": padded_ids(results), "score": np.array([result["score"] for result in results]), "steps": steps}
         for field in ("beams", "beam_scores", "runner_up"):
-            arrays[width][field] = np.stack([np.pad(trace[field], [(0, steps - len(trace[field]))] + [(0, 0)] * (trace[field].ndim - 1)) for trace in traces])
+            arrays[width][field] = np.stack([np.pad(trace[field], [(0, steps.max() - length)] + [(0, 0)] * (trace[field].ndim - 1)) for trace, length in zip(traces, steps)])
     return arrays
 
 

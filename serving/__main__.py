@@ -9,7 +9,7 @@ from serving.artifact import PROVIDERS, Artifact
 from serving.decoding import beam_search, beam_search_in_batches, sample_text
 from serving.errors import ZooError
 from serving.heatmap import draw_alignment
-from serving.overlay import draw_overlay, load_image
+from serving.overlay import draw_overlay, load_image, pixels
 
 TRANSLATION_BATCH = 64
 
@@ -89,8 +89,7 @@ def caption(artifact, path, beam):
     """The caption of one image, its tokens, score, and per token the attention over the grid (H x W)."""
     check_beam(beam)
     scene = load_image(path, artifact.manifest["image"]["size"])
-    pixels = (scene.astype("float32") / 255.0)[None, :, :, None]
-    result = beam_search(artifact.run, pixels, artifact.manifest["max_target_length"], beam)[0]
+    result = beam_search(artifact.run, pixels(scene[None]), artifact.manifest["max_target_length"], beam)[0]
     tokenizer = artifact.tokenizer
     attention = result["attention"].reshape(-1, *artifact.manifest["attention_grid"])
     return scene, {

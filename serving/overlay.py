@@ -33,6 +33,11 @@ def load_image(path, size):
     return np.asarray(grey, dtype=np.uint8)
 
 
+def pixels(scenes):
+    """The captioner's input: (n, size, size, 1) floats in [0, 1] from uint8 grey scenes (n, size, size)."""
+    return (np.asarray(scenes, dtype="float32") / 255.0)[..., None]
+
+
 def cell_masses(attention, cells_per_side):
     """Attention over an `n x n` grid, summed into `cells_per_side x cells_per_side` equal cells, row by row."""
     side = int(round(len(attention) ** 0.5))

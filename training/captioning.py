@@ -5,7 +5,7 @@ import keras
 import numpy as np
 
 from serving.decoding import beam_search_in_batches
-from serving.overlay import cell_masses, draw_overlay
+from serving.overlay import cell_masses, draw_overlay, pixels
 from serving.tokenizer import WordTokenizer
 from training.data import fashion_scenes
 from training.scores import corpus_bleu
@@ -22,15 +22,11 @@ SAMPLE_SIZE = 200
 ARTICLES = ("a", "an")
 # Grounding is measured at three steps of each item phrase "a(n) ITEM at the POSITION".
 PHRASE_STEPS = ("article", "item", "position")
+BENCHMARK_SOURCES = "the first {count} shipped sample scenes"
 
 
 def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size}
-
-
-def pixels(scenes):
-    """Model input: (n, 84, 84, 1) floats in [0, 1] from uint8 grey scenes."""
-    return (np.asarray(scenes, dtype="float32") / 255.0)[..., None]
 
 
 class SceneBatches(keras.utils.PyDataset):
@@ -83,9 +79,6 @@ def write_sample(seed=0):
 def held_out_inputs(tokenizer, seed):
     """Encoder inputs of the held-out scenes that the parity gate decodes: the shipped sample."""
     return pixels(load_split("sample", seed)[0])
-
-
-BENCHMARK_SOURCES = "the first {count} shipped sample scenes"
 
 
 def benchmark_inputs(tokenizer, count, seed):
