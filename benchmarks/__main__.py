@@ -31,7 +31,7 @@ from benchmarks.keras_timing import (
 from export.artifact import export_preset
 from export.parity import random_input
 from serving.artifact import Artifact
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from training.recipes import RECIPES
 from zoo.presets import preset_names
 
@@ -136,7 +136,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
         lines += [
             "",
             f"Generation: {GENERATED_CHARACTERS} characters after the prompt {PROMPT!r} at temperature {TEMPERATURE}, "
-            f"with `serving.decoding.sample_text`; median of {repeats} runs.",
+            f"with `zoo.core.decoding.sample_text`; median of {repeats} runs.",
             "",
             "| runner | characters/s |",
             "|---|--:|",
@@ -146,7 +146,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
         lines += [
             "",
             f"Decoding: {RECIPES[manifest['preset']].task_module.BENCHMARK_SOURCES.format(count=max(DECODING_BATCH_SIZES), seed=SEED)}, "
-            f"batch b decoding the first b of them with `serving.decoding.beam_search` (at most {manifest['max_target_length']} tokens); "
+            f"batch b decoding the first b of them with `zoo.core.decoding.beam_search` (at most {manifest['max_target_length']} tokens); "
             f"median of {decoding_repeats(repeats)} runs after one warm-up run (max(2, repeats // 3): decoding is slow); a sequence is one translation or caption, sequences/s = batch / median.",
             "",
             "| decoding | batch | runner | ms per batch (median) | ms per sequence | sequences/s |",

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from serving.artifact import read_manifest
-from serving.decoding import beam_search, sample_text
+from zoo.core.decoding import beam_search, sample_text
 
 GENERATED_CHARACTERS = 200
 PROMPT = "ROMEO:"

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from export.parity import check_parity, failures
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from zoo.presets import Preset
 
 FORMATS = ("onnx", "savedmodel")

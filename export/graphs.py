@@ -14,7 +14,7 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from zoo.presets import Preset, sha256
 
 AXIS_NAMES = ("batch", "time")
@@ -88,7 +88,7 @@ def write_artifact(preset_name, folder, formats, opset):
         export_saved_model(graphs, folder / "saved_model")
     shutil.copytree(preset.path, folder / "preset")
     metadata = preset.metadata
-    decodes = metadata["task"] in ("translation", "captioning")  # encoder-decoders, driven by serving.decoding
+    decodes = metadata["task"] in ("translation", "captioning")  # encoder-decoders, driven by zoo.core.decoding
     manifest = {
         "format_version": 1,
         "preset": preset.name,

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from serving.artifact import Artifact, read_manifest
-from serving.decoding import beam_search_in_batches, padded_ids
-from serving.errors import ZooError
-from serving.tokenizer import pad_batch, tokenizer_from_dict
+from zoo.core.decoding import beam_search_in_batches, padded_ids
+from zoo.core.errors import ZooError
+from zoo.core.tokenizers import pad_batch, tokenizer_from_dict
 
 # fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
 # char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up

@@ -6,8 +6,8 @@ import sys
 import numpy as np
 
 from serving.artifact import PROVIDERS, Artifact
-from serving.decoding import beam_search, beam_search_in_batches, sample_text
-from serving.errors import ZooError
+from zoo.core.decoding import beam_search, beam_search_in_batches, sample_text
+from zoo.core.errors import ZooError
 from serving.heatmap import draw_alignment
 from serving.overlay import draw_overlay, load_image, pixels
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import onnxruntime
 
-from serving.errors import ZooError
-from serving.tokenizer import tokenizer_from_dict
+from zoo.core.errors import ZooError
+from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 MANIFEST_KEYS = ("format_version", "preset", "task", "graphs", "tokenizer", "files")

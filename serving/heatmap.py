@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 
 CELL = 26
 MARGIN = 8

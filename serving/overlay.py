@@ -1,7 +1,7 @@
 """Images in, attention over images out: the captioner's input pipeline and the lecture's overlay figure."""
 import numpy as np
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from serving.heatmap import save_png, text_size
 
 MAX_PIXELS = 50_000_000  # larger is no photo but a decompression bomb or a mistake

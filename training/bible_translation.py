@@ -1,14 +1,14 @@
 """English -> French Bible verses: subword vocabularies, length-bucketed training, BLEU by source length."""
-from serving.tokenizer import SubwordTokenizer, TokenizerPair
+from zoo.core.tokenizers import SubwordTokenizer, TokenizerPair
 from training.data import bible
 from training.scores import corpus_bleu
-from training.translation import LengthBuckets, teacher_forcing, translate, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
+from training.batches import LengthBuckets
+from training.translation import teacher_forcing, translate, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
 from zoo.runner import keras_runner
 
 SOURCE_VOCABULARY, TARGET_VOCABULARY = 8_000, 4_000
 TRAIN_MAX_TOKENS = 80  # training pairs longer than this (in either language, end token included) are left out: 2%
 MAX_LENGTH = 160  # subword tokens, source and translation; the longest test verse has 100
-BATCH_SIZE = 64
 # English words per verse; Bahdanau et al. bucket by length in the same way.
 LENGTH_BUCKETS = ((1, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 100))
 TITLE = "English -> French Bible verses"
@@ -22,13 +22,13 @@ OUT_OF_DOMAIN = (
 )
 
 
-def prepare(sequence_length, seed):
+def prepare(recipe, seed):
     splits = bible.load_splits()
     english, french = splits["train"]
     tokenizer = TokenizerPair(SubwordTokenizer.fit(english, SOURCE_VOCABULARY), SubwordTokenizer.fit(french, TARGET_VOCABULARY))
     short = [i for i, (e, f) in enumerate(zip(english, french)) if len(tokenizer.source.encode(e)) <= TRAIN_MAX_TOKENS and len(tokenizer.target.encode(f)) <= TRAIN_MAX_TOKENS]
     train = teacher_forcing(tokenizer, [english[i] for i in short], [french[i] for i in short])
-    return tokenizer, {"train": LengthBuckets(train, BATCH_SIZE, seed=seed), "validation": teacher_forcing(tokenizer, *splits["validation"])}
+    return tokenizer, {"train": LengthBuckets(train, recipe.batch_size, seed), "validation": teacher_forcing(tokenizer, *splits["validation"])}
 
 
 def held_out_sources(seed):

@@ -1,19 +1,18 @@
 """Captioning composed Fashion-MNIST scenes: teacher-forced training, BLEU-4, exact match, attention grounding."""
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from serving.decoding import beam_search_in_batches
+from zoo.core.decoding import beam_search_in_batches
 from serving.overlay import cell_masses, draw_overlay, pixels
-from serving.tokenizer import WordTokenizer
+from zoo.core.tokenizers import WordTokenizer
+from training.batches import ShuffledBatches
 from training.data import fashion_scenes
 from training.scores import corpus_bleu
 from training.translation import decoder_targets
 from zoo.runner import keras_runner
 
 TRAIN_SIZE = 160_000
-BATCH_SIZE = 64
 MAX_LENGTH = 32  # caption tokens, the end token included; the longest caption has 25
 DECODING_BATCH = 256
 # The first 200 test scenes, shipped: tests and the parity gate need no Debian package.
@@ -29,35 +28,27 @@ def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size}
 
 
-class SceneBatches(keras.utils.PyDataset):
+class SceneBatches(ShuffledBatches):
     """Teacher-forced batches; scenes stay uint8 until batched (as floats the training set would take 4.5 GB)."""
 
-    def __init__(self, scenes, captions, batch_size, seed=0):
-        super().__init__()
-        self.scenes, self.captions, self.batch_size, self.seed, self.epoch = scenes, captions, batch_size, seed, 0
-        self.on_epoch_end()
+    def __init__(self, scenes, captions, batch_size, seed):
+        self.scenes = scenes
+        super().__init__(captions, batch_size, seed)
 
-    def __len__(self):
-        return len(self.scenes) // self.batch_size
-
-    def __getitem__(self, index):
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
-        target_out, target_in, weights = (array[rows] for array in self.captions)
+    def batch(self, rows):
+        rows = np.sort(rows)
+        target_out, target_in, weights = (array[rows] for array in self.arrays)
         return {"image": pixels(self.scenes[rows]), "target_in": target_in}, target_out, weights
 
-    def on_epoch_end(self):
-        self.order = np.random.default_rng([self.seed, self.epoch]).permutation(len(self.scenes))
-        self.epoch += 1
 
-
-def prepare(sequence_length, seed):
+def prepare(recipe, seed):
     splits = fashion_scenes.load_splits(seed, TRAIN_SIZE)
     scenes, _, captions = splits["train"]
     tokenizer = WordTokenizer.fit(captions)
     validation_scenes, _, validation_captions = splits["validation"]
     target_out, target_in, weights = decoder_targets(tokenizer, validation_captions)
     return tokenizer, {
-        "train": SceneBatches(scenes, decoder_targets(tokenizer, captions), BATCH_SIZE, seed),
+        "train": SceneBatches(scenes, decoder_targets(tokenizer, captions), recipe.batch_size, seed),
         "validation": ({"image": pixels(validation_scenes), "target_in": target_in}, target_out, weights),
     }
 

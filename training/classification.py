@@ -1,17 +1,19 @@
 """Many-to-one classification of surnames by origin: accuracy, macro-F1, a confusion matrix."""
 import numpy as np
 
-from serving.tokenizer import CharTokenizer
+from zoo.core.tokenizers import CharTokenizer
+from training.batches import ShuffledBatches
 from training.data import surnames
 
 MAX_LENGTH = 48
 
 
-def prepare(sequence_length, seed):
-    """Tokenizer (characters of every split, labels = locales) and padded (inputs, labels) per split."""
+def prepare(recipe, seed):
+    """Tokenizer (characters of every split, labels = locales), shuffled training batches and the validation (inputs, labels)."""
     splits = surnames.load_splits(seed)
     tokenizer = CharTokenizer.fit([" ".join(names) for names, _ in splits.values()], labels=list(surnames.LOCALES.values()))
-    return tokenizer, {split: (tokenizer.encode_batch(names, MAX_LENGTH), labels) for split, (names, labels) in splits.items() if split != "test"}
+    train, validation = ((tokenizer.encode_batch(splits[split][0], MAX_LENGTH), splits[split][1]) for split in ("train", "validation"))
+    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def confusion_matrix(labels, predictions, classes):

@@ -1,9 +1,13 @@
-"""Trains a preset from scratch on its real data and writes a preset folder (any Keras backend)."""
+"""Trains a preset from scratch on its real data and writes a preset folder (any Keras backend, one or more devices).
+
+A run is a function of its request (preset, seed, epochs, backend, devices): the data order and the dropout
+randomness of each epoch are drawn from (seed, epoch), and every finished epoch is checkpointed, so a run
+killed at any point and resumed ends with the weights of an uninterrupted one.
+"""
 import datetime
 import json
 import os
 import platform
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -11,11 +15,14 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from training.checkpoint import Checkpoint
 from training.model_card import write_model_card
 from training.recipes import RECIPES
+from zoo.core.errors import ZooError
+from zoo.core.folders import check_output_folder, write_folder
+from zoo.core.tokenizers import save_tokenizer
 from zoo.models import MODEL_CLASSES
-from serving.tokenizer import save_tokenizer
-from zoo.presets import sha256
+from zoo.presets import METADATA_VERSION, sha256
 
 
 def make_deterministic(seed):
@@ -30,94 +37,147 @@ def make_deterministic(seed):
         torch.use_deterministic_algorithms(True)
 
 
+def distribute(data_parallel, batch_size):
+    """Spreads each global batch over `data_parallel` devices with keras.distribution; returns the devices used."""
+    if not data_parallel:
+        return [str(device) for device in keras.distribution.list_devices()[:1]]
+    if keras.backend.backend() != "jax":
+        raise ZooError(f"--data-parallel needs the jax backend (keras.distribution), not {keras.backend.backend()}")
+    if data_parallel < 1 or batch_size % data_parallel:
+        raise ZooError(f"--data-parallel {data_parallel} must divide the global batch of {batch_size} evenly")
+    if os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+        keras.distribution.initialize()  # multi-host: addresses, process count and id from KERAS_DISTRIBUTION_*
+    devices = keras.distribution.list_devices()
+    if len(devices) < data_parallel:
+        raise ZooError(f"--data-parallel {data_parallel} asks for more devices than the {len(devices)} here ({', '.join(map(str, devices))})")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices[:data_parallel]))
+    return [str(device) for device in devices[:data_parallel]]
+
+
 def build_model(recipe, tokenizer):
     model = MODEL_CLASSES[recipe.model_class](**recipe.task_module.vocabulary_sizes(tokenizer), **recipe.model)
-    model.build_for_inputs()  # BackupAndRestore needs built weights before the first batch
+    model.build_for_inputs()
     return model
 
 
-def train(name, out, epochs=None, seed=0, command=None):
-    """Fits preset `name` and writes config, weights, vocabulary, metadata and model card to `out`.
+def reseed_dropout(model, seed, epoch):
+    """Sets every random generator of the model from (seed, epoch): an epoch's randomness never depends on the ones before."""
+    generators = [variable for variable in model.non_trainable_variables if variable.name == "seed_generator_state"]
+    for index, generator in enumerate(generators):
+        value = int(np.random.default_rng([seed, epoch, index]).integers(1, 2**31))
+        generator.assign(keras.ops.convert_to_tensor([value, 0], dtype=generator.dtype))
 
-    Progress is backed up every epoch next to `out`, so an interrupted run resumes where it stopped.
-    """
-    recipe = RECIPES[name]
-    epochs = recipe.epochs if epochs is None else epochs
-    out = Path(out)
-    make_deterministic(seed)
-    tokenizer, data = recipe.task_module.prepare(recipe.sequence_length, seed)
-    model = build_model(recipe, tokenizer)
-    train_data = data["train"]
-    batched = isinstance(train_data, keras.utils.PyDataset)  # the task made its own batches
-    steps = epochs * (len(train_data) if batched else -(-len(train_data[1]) // recipe.batch_size))
+
+class EpochState(keras.callbacks.Callback):
+    """Before each epoch: its data order and randomness. After it: the history, the time, and a checkpoint."""
+
+    def __init__(self, batches, seed, checkpoint, progress):
+        super().__init__()
+        self.batches, self.seed, self.checkpoint, self.progress = batches, seed, checkpoint, progress
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+        reseed_dropout(self.model, self.seed, epoch)
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        history = self.progress["history"]
+        for key, value in (logs or {}).items():
+            history.setdefault(key, []).append(round(float(value), 4))
+        self.progress["epoch_seconds"].append(round(time.perf_counter() - self.started, 1))
+        self.progress["epoch_devices"].append(self.checkpoint.request["data_parallel"])
+        self.progress["epoch"] = epoch + 1
+        self.checkpoint.save(self.model, self.progress)
+
+
+def compile_model(model, recipe, steps):
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.05)
     # Padded targets carry weight 0: loss and accuracy are means over the real tokens only.
-    weighted = batched or len(train_data) == 3
     model.compile(
         optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight" if weighted else "sum_over_batch_size"),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight"),
         weighted_metrics=["accuracy"],
     )
-    backup = out.with_name(out.name + ".backup")
-    started = time.perf_counter()
-    inputs, targets, *weights = (train_data, None) if batched else train_data
-    history = model.fit(
-        inputs,
-        targets,
-        sample_weight=weights[0] if weights else None,
-        batch_size=None if batched else recipe.batch_size,
+    model.optimizer.build(model.trainable_variables)  # so that a checkpoint's optimizer state can load
+
+
+def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, allow_device_change=False, command=None):
+    """Fits preset `name` and writes config, weights, vocabulary, metadata and model card to the folder `out`."""
+    recipe = RECIPES[name]
+    epochs = recipe.epochs if epochs is None else epochs
+    if epochs < 1:
+        raise ZooError(f"--epochs must be at least 1, not {epochs}")
+    out = Path(out).resolve()
+    check_output_folder(out, "preset")
+    devices = distribute(data_parallel, recipe.batch_size)
+    backend = keras.backend.backend()
+    request = {"preset": name, "seed": seed, "epochs": epochs, "backend": backend, "devices": devices, "data_parallel": data_parallel or 1, "recipe": recipe.settings()}
+    checkpoint = Checkpoint(out.with_name(out.name + ".checkpoint"), request, restart, allow_device_change)
+    make_deterministic(seed)
+    tokenizer, data = recipe.task_module.prepare(recipe, seed)
+    model = build_model(recipe, tokenizer)
+    compile_model(model, recipe, epochs * len(data["train"]))
+    progress = checkpoint.resume(model) or {"epoch": 0, "history": {}, "epoch_seconds": [], "epoch_devices": []}
+    if progress["epoch"]:
+        print(f"resuming {name} after epoch {progress['epoch']} of {epochs} from {checkpoint.folder}", file=sys.stderr)
+    model.fit(
+        data["train"],
         epochs=epochs,
+        initial_epoch=progress["epoch"],
+        shuffle=False,  # the batches' plan is already shuffled from (seed, epoch); Keras would reshuffle with global state
         validation_data=data["validation"],
-        callbacks=[keras.callbacks.BackupAndRestore(str(backup), delete_checkpoint=False)],
-        verbose=2 if os.environ.get("CI") else "auto",
+        callbacks=[EpochState(data["train"], seed, checkpoint, progress)],
+        verbose="auto" if sys.stdout.isatty() else 2,
     )
-    seconds = time.perf_counter() - started
     metrics = recipe.task_module.evaluate(model, tokenizer, seed)
     training = {
-        "command": command or f"zoo train {name} --backend {keras.backend.backend()} --epochs {epochs} --seed {seed}",
-        "backend": keras.backend.backend(),
+        "command": command or f"zoo train {name} --backend {backend} --epochs {epochs} --seed {seed}",
+        "backend": backend,
+        "devices": devices,
+        "data_parallel": data_parallel or 1,
         "epochs": epochs,
+        "steps": epochs * len(data["train"]),
+        "batch_size": recipe.batch_size,
         "seed": seed,
-        "seconds": round(seconds, 1),
-        "final_loss": round(float(history.history["loss"][-1]), 4) if history.history.get("loss") else None,
+        "seconds": round(sum(progress["epoch_seconds"]), 1),
+        "epoch_seconds": progress["epoch_seconds"],
+        "epoch_devices": progress["epoch_devices"],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
         "date": datetime.date.today().isoformat(),
-        "history": {key: [round(float(v), 4) for v in values] for key, values in history.history.items()},
+        "history": progress["history"],
     }
-    write_preset(out, name, recipe, model, tokenizer, metrics, training)
-    shutil.rmtree(backup, ignore_errors=True)
+    write_folder(out, "preset", lambda folder: write_preset(folder, name, recipe, model, tokenizer, metrics, training))
+    checkpoint.remove()
     return out
 
 
-def write_preset(out, name, recipe, model, tokenizer, metrics, training):
-    """Writes the preset into a fresh folder next to `out`, then swaps it in: no half-written preset."""
-    staging = out.with_name(out.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    model.save_weights(staging / "model.weights.h5")
-    save_tokenizer(tokenizer, staging / "vocab.json")
+def write_preset(folder, name, recipe, model, tokenizer, metrics, training):
+    """Writes the preset files into `folder`; the weights are saved without the optimizer's state."""
+    weights_only = build_model(recipe, tokenizer)
+    weights_only.set_weights(model.get_weights())
+    weights_only.save_weights(folder / "model.weights.h5")
+    save_tokenizer(tokenizer, folder / "vocab.json")
     config = {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
-    (staging / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config}, indent=1))
-    extras = recipe.task_module.card_extras(model, tokenizer, metrics, staging)
+    (folder / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config}, indent=1))
+    extras = recipe.task_module.card_extras(model, tokenizer, metrics, folder)
     metadata = {
+        "metadata_version": METADATA_VERSION,
         "name": name,
         "family": recipe.family,
         "task": recipe.task,
         "description": recipe.description,
         "dataset": recipe.dataset,
         "parameters": int(model.count_params()),
-        "weights_sha256": sha256(staging / "model.weights.h5"),
+        "weights_sha256": sha256(folder / "model.weights.h5"),
         "max_length": recipe.task_module.MAX_LENGTH,
         "metrics": metrics,
         "training": training,
-        "recipe": {"model": recipe.model, "batch_size": recipe.batch_size, "learning_rate": recipe.learning_rate, "sequence_length": recipe.sequence_length},
+        "recipe": recipe.settings(),
         "versions": {"python": sys.version.split()[0], "keras": keras.__version__, "numpy": np.__version__, keras.backend.backend(): backend_version()},
         **extras,
     }
-    (staging / "metadata.json").write_text(json.dumps(metadata, indent=1, ensure_ascii=False))
-    write_model_card(staging, metadata)
-    shutil.rmtree(out, ignore_errors=True)
-    staging.rename(out)
+    (folder / "metadata.json").write_text(json.dumps(metadata, indent=1, ensure_ascii=False))
+    write_model_card(folder, metadata)
 
 
 def backend_version():

@@ -3,8 +3,9 @@ import math
 
 import numpy as np
 
-from serving.decoding import sample_text
-from serving.tokenizer import CharTokenizer
+from zoo.core.decoding import sample_text
+from zoo.core.tokenizers import CharTokenizer
+from training.batches import ShuffledBatches
 from training.data import shakespeare
 from zoo.runner import keras_runner
 
@@ -12,11 +13,12 @@ SAMPLE_PROMPT = "ROMEO:\n"
 MAX_LENGTH = None  # a prompt of any length
 
 
-def prepare(sequence_length, seed):
-    """Tokenizer and (inputs, targets) chunks of the training and validation plays."""
+def prepare(recipe, seed):
+    """Tokenizer, shuffled training batches and the validation (inputs, targets) chunks of the plays."""
     splits = shakespeare.load_splits()
     tokenizer = CharTokenizer.fit(splits.values())
-    return tokenizer, {split: chunk(tokenizer.encode(splits[split]), sequence_length) for split in ("train", "validation")}
+    train, validation = (chunk(tokenizer.encode(splits[split]), recipe.sequence_length) for split in ("train", "validation"))
+    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def chunk(ids, sequence_length):

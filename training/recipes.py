@@ -1,5 +1,5 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from training import bible_translation, captioning, classification, language_model, translation
 
@@ -17,6 +17,10 @@ class Recipe:
     batch_size: int
     learning_rate: float
     sequence_length: int = 0
+
+    def settings(self):
+        """What training depends on besides the data and seed: recorded with each run and each preset."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name not in ("task_module", "description", "dataset")}
 
 
 RECIPES = {
@@ -50,8 +54,10 @@ RECIPES = {
             family=family,
             task="translation",
             description=f"English -> French number words (1-12 digits), {what}.",
-            dataset="PyPI num2words==0.5.14 cardinals; 102,400 training numbers (digit count uniform over 1-12); "
-            "test: 2,024 numbers never seen in training (200 per digit count; 2 of 1 digit, 22 of 2 digits)",
+            dataset="PyPI num2words==0.5.14 cardinals; 307,200 training numbers, the digit count uniform over 1-12, half of them "
+            "uniform within it and half round (each 3-digit group empty, one significant digit, or any, equally often); "
+            "test: 2,024 uniform numbers never seen in training (200 per digit count; 2 of 1 digit, 22 of 2 digits), "
+            "and 600 round ones (round_test)",
             task_module=translation,
             model_class=model_class,
             model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1, **extra},
@@ -75,9 +81,9 @@ RECIPES = {
             "SentencePiece BPE vocabularies of 8,000 (English) and 4,000 (French) subwords fitted on the training books",
             task_module=bible_translation,
             model_class=model_class,
-            model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.2, **extra},
-            epochs=5,
-            batch_size=bible_translation.BATCH_SIZE,
+            model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.3, "tie_embeddings": True, **extra},
+            epochs=20,
+            batch_size=64,
             learning_rate=2e-3,
         )
         for name, family, what, model_class, extra in (
@@ -96,7 +102,7 @@ RECIPES = {
         model_class="ShowAttendTell",
         model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 1.0, "dropout": 0.1},
         epochs=1,
-        batch_size=captioning.BATCH_SIZE,
+        batch_size=64,
         learning_rate=2e-3,
     ),
 }

@@ -1,13 +1,13 @@
 """Sequence-to-sequence translation: teacher-forced training, greedy and beam evaluation by source length."""
-import keras
 import numpy as np
 
-from serving.decoding import BOS_ID, beam_search_in_batches
-from serving.tokenizer import PAD_ID, TokenizerPair, WordTokenizer
+from zoo.core.decoding import BOS_ID, beam_search_in_batches
+from zoo.core.tokenizers import PAD_ID, TokenizerPair, WordTokenizer
+from training.batches import ShuffledBatches
 from training.data import numbers
 from zoo.runner import keras_runner
 
-TRAIN_SIZE = 102_400
+TRAIN_SIZE = 307_200
 DIGIT_BUCKETS = ((1, 3), (4, 6), (7, 9), (10, 12))
 BATCH = 512
 MAX_LENGTH = 48  # source tokens, the end token included; 12-digit numbers need at most 33
@@ -35,45 +35,11 @@ def teacher_forcing(tokenizer, sources, targets):
     return {"source": tokenizer.source.encode_batch(sources), "target_in": target_in}, target_out, weights
 
 
-class LengthBuckets(keras.utils.PyDataset):
-    """Teacher-forced batches of similar target length, cut to few distinct shapes.
-
-    Pairs are sorted by target length into `buckets` groups, each padded only to its own longest
-    source and target: far less padding than one global shape, and one compiled step per group.
-    Batches are reshuffled every epoch (seeded); each group's remainder is left out of that epoch.
-    """
-
-    def __init__(self, data, batch_size, buckets=4, seed=0):
-        super().__init__()
-        (self.inputs, self.targets, self.weights), self.batch_size, self.seed = data, batch_size, seed
-        target_lengths = (self.weights > 0).sum(axis=1)
-        source_lengths = (self.inputs["source"] != PAD_ID).sum(axis=1)
-        self.groups = [(rows, source_lengths[rows].max(), target_lengths[rows].max()) for rows in np.array_split(np.argsort(target_lengths, kind="stable"), buckets)]
-        self.epoch = 0
-        self.on_epoch_end()
-
-    def __len__(self):
-        return len(self.batches)
-
-    def __getitem__(self, index):
-        rows, source_length, target_length = self.batches[index]
-        inputs = {"source": self.inputs["source"][rows, :source_length], "target_in": self.inputs["target_in"][rows, :target_length]}
-        return inputs, self.targets[rows, :target_length], self.weights[rows, :target_length]
-
-    def on_epoch_end(self):
-        rng = np.random.default_rng([self.seed, self.epoch])
-        self.batches = []
-        for rows, source_length, target_length in self.groups:
-            shuffled = rng.permutation(rows)
-            self.batches += [(shuffled[i : i + self.batch_size], source_length, target_length) for i in range(0, len(rows) - self.batch_size + 1, self.batch_size)]
-        self.batches = [self.batches[i] for i in rng.permutation(len(self.batches))]
-        self.epoch += 1
-
-
-def prepare(sequence_length, seed):
+def prepare(recipe, seed):
     splits = numbers.load_splits(seed, TRAIN_SIZE)
     tokenizer = TokenizerPair(WordTokenizer.fit(splits["train"][1]), WordTokenizer.fit(splits["train"][2]))
-    return tokenizer, {split: teacher_forcing(tokenizer, *splits[split][1:]) for split in ("train", "validation")}
+    train, validation = (teacher_forcing(tokenizer, *splits[split][1:]) for split in ("train", "validation"))
+    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def benchmark_inputs(tokenizer, count, seed):
@@ -114,9 +80,11 @@ def score(tokenizer, results, references):
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
     """Exact match and token accuracy, overall and per digit-count bucket, for greedy and beam decoding."""
-    numbers_, sources, targets = numbers.load_splits(seed, train_size=0)[split]
+    splits = numbers.load_splits(seed, train_size=0)
+    numbers_, sources, targets = splits[split]
+    _, round_sources, round_targets = splits["round_test"]
     run = keras_runner(model)
-    max_length = max_target_length(tokenizer, targets) + 5
+    max_length = max_target_length(tokenizer, targets + round_targets) + 5
     metrics = {}
     for width in beam_widths:
         decoding = "greedy" if width == 1 else f"beam{width}"
@@ -128,7 +96,8 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
             rows = [i for i, n in enumerate(numbers_) if low <= len(str(n)) <= high]
             bucket = score(tokenizer, [results[i] for i in rows], [targets[i] for i in rows])
             metrics[f"{decoding}_exact_match_{low}_{high}_digits"] = bucket["exact_match"]
-    metrics["test_numbers"] = len(numbers_)
+        metrics[f"round_test_{decoding}_exact_match"] = score(tokenizer, translate(run, tokenizer, round_sources, max_length, width), round_targets)["exact_match"]
+    metrics["test_numbers"], metrics["round_test_numbers"] = len(numbers_), len(round_sources)
     return metrics
 
 

@@ -4,13 +4,16 @@ import json
 import os
 import sys
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def use_backend(backend):
-    """Selects the Keras backend; it must happen before keras is first imported, which is checked."""
+def use_backend(backend, host_devices=None):
+    """Selects the Keras backend (and, for jax, how many CPU devices to expose); it must happen before keras is
+    first imported, which is checked."""
+    if host_devices:
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={host_devices}".strip()
     if backend:
         os.environ["KERAS_BACKEND"] = backend
         if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
@@ -41,7 +44,7 @@ def list_command(arguments):
 
 
 def train_command(arguments):
-    use_backend(arguments.backend)
+    use_backend(arguments.backend, arguments.data_parallel)
     from training.fit import train
     from training.recipes import RECIPES
 
@@ -50,7 +53,10 @@ def train_command(arguments):
 
     out = arguments.out or os.path.join("runs", arguments.name)
     command = " ".join(["zoo", *sys.argv[1:]])
-    train(arguments.name, out, epochs=arguments.epochs, seed=arguments.seed, command=command)
+    train(
+        arguments.name, out, epochs=arguments.epochs, seed=arguments.seed, restart=arguments.restart,
+        data_parallel=arguments.data_parallel, allow_device_change=arguments.allow_device_change, command=command,
+    )
     print(f"wrote preset folder {out}")
 
 
@@ -114,12 +120,22 @@ def parse_arguments(argv):
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=list_command)
 
-    training = commands.add_parser("train", help="retrain a preset from scratch on its real data")
+    training = commands.add_parser(
+        "train", help="retrain a preset from scratch on its real data",
+        description="Retrains a preset from scratch. Every finished epoch is checkpointed in OUT.checkpoint; rerunning the same "
+        "command resumes it and ends with the weights an uninterrupted run gives.",
+    )
     training.add_argument("name")
     training.add_argument("--backend", choices=BACKENDS)
     training.add_argument("--epochs", type=int, help="default: the recipe's")
     training.add_argument("--seed", type=int, default=0)
-    training.add_argument("--out", help="preset folder to write (default runs/NAME)")
+    training.add_argument(
+        "--out", help="preset folder to write (default runs/NAME): absent, empty, or a preset folder zoo wrote holding nothing else; "
+        "it is replaced by exactly the files zoo writes",
+    )
+    training.add_argument("--restart", action="store_true", help="discard OUT.checkpoint, left by an earlier run, and start over")
+    training.add_argument("--data-parallel", type=int, metavar="N", help="jax: split each batch over N devices (GPUs, else N CPU devices) with keras.distribution")
+    training.add_argument("--allow-device-change", action="store_true", help="resume a checkpoint written on another number of devices")
     training.set_defaults(run=train_command)
 
     evaluation = commands.add_parser("evaluate", help="recompute a preset's metrics on its held-out split")

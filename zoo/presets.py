@@ -7,10 +7,11 @@ import hashlib
 import json
 from pathlib import Path
 
-from serving.errors import ZooError
-from serving.tokenizer import load_tokenizer
+from zoo.core.errors import ZooError
+from zoo.core.tokenizers import load_tokenizer
 
 PRESETS_FOLDER = Path(__file__).parent / "presets"
+METADATA_VERSION = 2  # 2: weights without optimizer state, devices and per-epoch times in `training`
 FILES = ("config.json", "model.weights.h5", "vocab.json", "metadata.json", "README.md")
 
 

@@ -1,6 +1,6 @@
 """A Keras model's deployment graphs as a `run(graph, inputs) -> numpy outputs` function.
 
-The numpy decoding loops in `serving.decoding` take such a function, so Keras and onnxruntime
+The numpy decoding loops in `zoo.core.decoding` take such a function, so Keras and onnxruntime
 decode through the same code. Inputs a graph does not take are dropped, as onnxruntime does.
 """
 import numpy as np

@@ -5,7 +5,7 @@ import onnx
 import pytest
 
 from export.parity import BACKENDS, DECODING_TIE, compare_decodings, decodings, failures, parity_cases
-from serving.decoding import BOS_ID, EOS_ID
+from zoo.core.decoding import BOS_ID, EOS_ID
 from serving.artifact import read_manifest
 from tests.conftest import DECODE_LIMIT, DECODE_LIMITS, PRESETS, assert_one_line_error, once, zoo_cli
 from zoo.presets import sha256

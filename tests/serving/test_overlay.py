@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from serving.overlay import cell_masses, draw_overlay, load_image
 
 

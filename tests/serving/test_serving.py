@@ -33,7 +33,7 @@ def test_greedy_generation_matches_keras(artifacts):
     """Greedy decoding through onnxruntime gives the characters Keras gives, by the same numpy loop."""
     served = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "JULIET:", "--length", "80", "--temperature", "0", "--json").stdout)
     script = (
-        "import numpy as np, zoo; from serving.decoding import sample_text;"
+        "import numpy as np, zoo; from zoo.core.decoding import sample_text;"
         "model = zoo.load('char_rnn_shakespeare'); graphs = model.deployment_graphs();"
         "run = lambda g, x: {k: np.asarray(v) for k, v in graphs[g].predict_on_batch(x).items()};"
         "print(sample_text(run, zoo.Preset('char_rnn_shakespeare').tokenizer, 'JULIET:', 80, 0, np.random.default_rng(0)), end='')"

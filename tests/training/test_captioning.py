@@ -1,6 +1,6 @@
 import numpy as np
 
-from serving.tokenizer import WordTokenizer
+from zoo.core.tokenizers import WordTokenizer
 from training.captioning import grounding, phrase_steps
 from training.data.fashion_scenes import EMPTY
 

@@ -7,7 +7,7 @@ from tests.conftest import assert_one_line_error, once, zoo_cli
 from training.classification import MAX_LENGTH
 from training.data import surnames
 from training.fit import make_deterministic
-from serving.tokenizer import CharTokenizer
+from zoo.core.tokenizers import CharTokenizer
 from zoo.models import VanillaRNN
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 from tests.conftest import BACKEND, PRESETS
 from zoo.presets import Preset
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from serving.decoding import BOS_ID, EOS_ID, beam_search, log_softmax
-from serving.tokenizer import PAD_ID
+from zoo.core.decoding import BOS_ID, EOS_ID, beam_search, log_softmax
+from zoo.core.tokenizers import PAD_ID
 from zoo.models import AttentionSeq2Seq, Seq2Seq
 from zoo.runner import keras_runner
 

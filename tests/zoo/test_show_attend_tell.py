@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from serving.decoding import beam_search
+from zoo.core.decoding import beam_search
 from zoo.models import ShowAttendTell
 from zoo.runner import keras_runner
 

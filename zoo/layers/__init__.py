@@ -1,1 +1,2 @@
 from zoo.layers.bahdanau_attention import BahdanauAttention
+from zoo.layers.tied_output import TiedOutput

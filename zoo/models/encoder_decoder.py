@@ -2,6 +2,7 @@
 import keras
 from keras import ops
 
+from zoo.layers import TiedOutput
 from zoo.models.decoder_scan import decoder_scan
 
 
@@ -9,7 +10,8 @@ class EncoderDecoder(keras.Model):
     """Source ids -> recurrent encoder -> decoder GRU cell fed `[embedding(y_{t-1}), context_t]`.
 
     The encoder is a GRU or an LSTM (`encoder_cell`), bidirectional by default; its final hidden
-    states (forward at T, backward at 1) give the decoder's initial state.
+    states (forward at T, backward at 1) give the decoder's initial state. With `tie_embeddings`, the readout
+    goes through a tanh layer of the embedding width and is scored against the target embeddings (`TiedOutput`).
 
     Subclasses say what the context is (`context`, `project_keys`) and what the decoder state holds
     (`state_size`, `initial_state`, `hidden_state`, `next_state`).
@@ -19,7 +21,7 @@ class EncoderDecoder(keras.Model):
 
     def __init__(
         self, source_vocab_size, target_vocab_size, embedding_dim=64, encoder_units=128, decoder_units=256,
-        encoder_cell="gru", bidirectional=True, dropout=0.0, **kwargs,
+        encoder_cell="gru", bidirectional=True, dropout=0.0, tie_embeddings=False, **kwargs,
     ):
         super().__init__(**kwargs)
         self.source_vocab_size = source_vocab_size
@@ -30,6 +32,7 @@ class EncoderDecoder(keras.Model):
         self.encoder_cell = encoder_cell
         self.bidirectional = bidirectional
         self.dropout_rate = dropout
+        self.tie_embeddings = tie_embeddings
         self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")
         recurrent = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[encoder_cell]
         encoder = recurrent(encoder_units, return_sequences=True, return_state=True, name=f"encoder_{encoder_cell}")
@@ -38,7 +41,11 @@ class EncoderDecoder(keras.Model):
         self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")
         self.decoder_cell = keras.layers.GRUCell(decoder_units, name="decoder_cell")
         self.dropout = keras.layers.Dropout(dropout, name="dropout")
-        self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
+        if tie_embeddings:
+            self.readout_projection = keras.layers.Dense(embedding_dim, activation="tanh", name="readout_projection")
+            self.output_projection = TiedOutput(target_vocab_size, name="output_projection")
+        else:
+            self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
 
     def encode(self, source, training=None):
         """Encoder outputs `(batch, length, encoder_output_dim)`, the float source mask, the decoder's initial state."""
@@ -67,6 +74,8 @@ class EncoderDecoder(keras.Model):
 
     def readout(self, new_hidden, context, embedded, training=None):
         features = self.dropout(ops.concatenate([new_hidden, context, embedded], axis=-1), training=training)
+        if self.tie_embeddings:
+            return self.output_projection(self.readout_projection(features), self.target_embedding.embeddings)
         return self.output_projection(features)
 
     def call(self, inputs, training=None):
@@ -125,4 +134,5 @@ class EncoderDecoder(keras.Model):
             "encoder_cell": self.encoder_cell,
             "bidirectional": self.bidirectional,
             "dropout": self.dropout_rate,
+            "tie_embeddings": self.tie_embeddings,
         }

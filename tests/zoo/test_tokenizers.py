@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from serving.errors import ZooError
-from serving.tokenizer import PAD_ID, CharTokenizer, SubwordTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
+from zoo.core.errors import ZooError
+from zoo.core.tokenizers import PAD_ID, CharTokenizer, SubwordTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
 
 
 def test_word_tokenizer_round_trips_hyphens_and_commas():

@@ -4,7 +4,7 @@ The same loop drives onnxruntime sessions and Keras models, so both decode ident
 """
 import numpy as np
 
-from serving.tokenizer import PAD_ID, WordTokenizer, pad_batch
+from zoo.core.tokenizers import PAD_ID, WordTokenizer, pad_batch
 
 BOS_ID, EOS_ID = WordTokenizer.BOS_ID, WordTokenizer.EOS_ID
 

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from serving.errors import ZooError
+from zoo.core.errors import ZooError
 
 PAD_ID = 0
 

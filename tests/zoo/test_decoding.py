@@ -1,6 +1,6 @@
 import numpy as np
 
-from serving.decoding import top_candidates
+from zoo.core.decoding import top_candidates
 
 
 def test_top_candidates_rank_like_a_full_stable_sort():

@@ -1,0 +1,78 @@
+"""Training batches whose order depends on (seed, epoch) alone, so that a resumed run sees what an uninterrupted one saw."""
+import keras
+import numpy as np
+
+from zoo.core.tokenizers import PAD_ID
+
+
+class EpochBatches(keras.utils.PyDataset):
+    """Full batches only (a data-parallel batch must split evenly); `set_epoch` draws that epoch's plan.
+
+    Subclasses give `plan(rng)`, a list of per-batch keys, and `batch(key)`, the (inputs, targets, weights) it names.
+    """
+
+    def __init__(self, seed):
+        super().__init__()
+        self.seed = seed
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+        self.keys = self.plan(np.random.default_rng([self.seed, epoch]))
+
+    def __len__(self):
+        return len(self.keys)
+
+    def __getitem__(self, index):
+        return self.batch(self.keys[index])
+
+    def on_epoch_end(self):
+        """The next epoch's order is drawn by `set_epoch`, which the training loop calls before each epoch."""
+
+
+def take(inputs, rows):
+    return {name: value[rows] for name, value in inputs.items()} if isinstance(inputs, dict) else inputs[rows]
+
+
+class ShuffledBatches(EpochBatches):
+    """Rows of (inputs, targets[, weights]) arrays in a new random order every epoch; the remainder sits that epoch out."""
+
+    def __init__(self, arrays, batch_size, seed):
+        self.arrays, self.batch_size = arrays, batch_size
+        super().__init__(seed)
+
+    def plan(self, rng):
+        order = rng.permutation(len(self.arrays[1]))
+        return [order[i : i + self.batch_size] for i in range(0, len(order) - self.batch_size + 1, self.batch_size)]
+
+    def batch(self, rows):
+        return tuple(take(array, rows) for array in self.arrays)
+
+
+class LengthBuckets(EpochBatches):
+    """Teacher-forced batches of similar target length, cut to few distinct shapes.
+
+    Pairs are sorted by target length into `buckets` groups, each padded only to its own longest
+    source and target: far less padding than one global shape, and one compiled step per group.
+    Each group's remainder sits the epoch out.
+    """
+
+    def __init__(self, data, batch_size, seed, buckets=4):
+        (self.inputs, self.targets, self.weights), self.batch_size = data, batch_size
+        target_lengths = (self.weights > 0).sum(axis=1)
+        source_lengths = (self.inputs["source"] != PAD_ID).sum(axis=1)
+        order = np.argsort(target_lengths, kind="stable")
+        self.groups = [(rows, source_lengths[rows].max(), target_lengths[rows].max()) for rows in np.array_split(order, buckets)]
+        super().__init__(seed)
+
+    def plan(self, rng):
+        batches = []
+        for rows, source_length, target_length in self.groups:
+            shuffled = rng.permutation(rows)
+            batches += [(shuffled[i : i + self.batch_size], source_length, target_length) for i in range(0, len(rows) - self.batch_size + 1, self.batch_size)]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def batch(self, key):
+        rows, source_length, target_length = key
+        inputs = {"source": self.inputs["source"][rows, :source_length], "target_in": self.inputs["target_in"][rows, :target_length]}
+        return inputs, self.targets[rows, :target_length], self.weights[rows, :target_length]
