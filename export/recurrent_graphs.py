@@ -1,0 +1,154 @@
+"""Recurrent deployment graphs built directly from the Keras weights, one ONNX RNN, GRU or LSTM node per layer.
+
+tf2onnx turns every Keras recurrent layer into a `Loop` of about a hundred small ops, which onnxruntime
+runs several times slower than Keras. `native_graph` builds the vanilla RNN's `sequence` graph and the
+seq2seq `encoder` graph with ONNX's fused nodes instead, with the inputs and outputs of the Keras graph;
+it returns None for every other graph. Padding (id 0) must be a suffix: a row's count of non-zero ids is
+its `sequence_lens`, while Keras would also skip a masked step in the middle of a row.
+"""
+import numpy as np
+import onnx
+from keras import ops
+from onnx import TensorProto, helper, numpy_helper
+
+from zoo.models import AttentionSeq2Seq, Seq2Seq, VanillaRNN
+
+AXIS_NAMES = ("batch", "time")
+OPS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+# Where each ONNX gate's block sits among the Keras kernel's columns: Keras orders LSTM gates i, f, c, o, ONNX i, o, f, c.
+GATE_BLOCKS = {"rnn": [0], "gru": [0, 1, 2], "lstm": [0, 3, 1, 2]}
+
+
+class Graph:
+    """Nodes and weights of one ONNX graph being built; every method returns the name of the tensor it adds."""
+
+    def __init__(self):
+        self.nodes, self.weights = [], []
+
+    def weight(self, name, array):
+        self.weights.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op, inputs, outputs=None, **attributes):
+        """Names the outputs after the node unless `outputs` are given; returns the first."""
+        outputs = outputs or [f"{op}_{len(self.nodes)}"]
+        self.nodes.append(helper.make_node(op, inputs, outputs, **attributes))
+        return outputs[0]
+
+    def dense(self, x, layer, output=None):
+        kernel, bias = (self.weight(variable.path, ops.convert_to_numpy(variable)) for variable in (layer.kernel, layer.bias))
+        return self.node("Add", [self.node("MatMul", [x, kernel]), bias], [output] if output else None)
+
+    def model(self, name, inputs, outputs, opset):
+        """The checked model; `inputs` and `outputs` map names to (ONNX dtype, shape) with axes named or sized."""
+        specs = [[helper.make_tensor_value_info(key, *spec) for key, spec in values.items()] for values in (inputs, outputs)]
+        graph = helper.make_graph(self.nodes, name, *specs, initializer=self.weights)
+        model = helper.make_model_gen_version(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="attention-zoo")
+        onnx.checker.check_model(model, full_check=True)
+        return model
+
+
+def onnx_gates(array, kind):
+    """The last axis' gate blocks in ONNX's order."""
+    blocks = np.split(array, len(GATE_BLOCKS[kind]), axis=-1)
+    return np.concatenate([blocks[i] for i in GATE_BLOCKS[kind]], axis=-1)
+
+
+def cell_weights(cell, kind):
+    """ONNX W (gates * units, input), R (gates * units, units) and B (2 * gates * units) of one Keras cell."""
+    kernel, recurrent_kernel, bias = (ops.convert_to_numpy(variable) for variable in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    # A GRU with reset_after (linear_before_reset in ONNX) has input and recurrent biases, the others one bias.
+    biases = bias if kind == "gru" else np.stack([bias, np.zeros_like(bias)])
+    return onnx_gates(kernel, kind).T, onnx_gates(recurrent_kernel, kind).T, onnx_gates(biases, kind).reshape(-1)
+
+
+def recurrent(graph, x, lengths, layers, kind, name):
+    """One ONNX node running the Keras layers (forward, and backward if two) over time-major `x`.
+
+    Returns its outputs (time, directions, batch, units) and final states (directions, batch, units).
+    """
+    per_direction = [cell_weights(layer.cell, kind) for layer in layers]
+    weights = [graph.weight(f"{name}_{key}", np.stack(arrays)) for key, arrays in zip("WRB", zip(*per_direction))]
+    attributes = {"hidden_size": layers[0].cell.units, "direction": "bidirectional" if len(layers) == 2 else "forward"}
+    if kind == "gru":
+        attributes["linear_before_reset"] = 1
+    outputs = [f"{name}_Y", f"{name}_Y_h"]  # ONNX's names for them
+    graph.node(OPS[kind], [x, *weights, lengths], outputs, **attributes)
+    return outputs
+
+
+def padding(graph, ids):
+    """The mask of real ids (batch, time) and each row's length (batch,), int32 as `sequence_lens` takes it."""
+    mask = graph.node("Not", [graph.node("Equal", [ids, graph.weight("padding_id", np.array(0, "int32"))])])
+    return mask, graph.node("ReduceSum", [graph.node("Cast", [mask], to=TensorProto.INT32), graph.weight("time_axis", [1])], keepdims=0)
+
+
+def embedded_time_major(graph, ids, embedding):
+    """Embeddings (time, batch, features), the layout of the recurrent nodes: transposing the ids is cheaper."""
+    table = graph.weight(embedding.embeddings.path, ops.convert_to_numpy(embedding.embeddings))
+    return graph.node("Gather", [table, graph.node("Transpose", [ids], perm=[1, 0])])
+
+
+def batch_major(graph, outputs, final, mask, layer, output=None):
+    """Recurrent outputs as Keras returns them: (batch, time, directions * units), and at padded steps either
+    zeros (`zero_output_for_mask`, which Bidirectional forces on) or, as a plain Keras RNN carries its last
+    output through masked steps, the final state. ONNX leaves those steps unspecified."""
+    outputs = graph.node("Reshape", [graph.node("Transpose", [outputs], perm=[2, 0, 1, 3]), graph.weight("merge_last_axes", [0, 0, -1])])
+    fill = graph.weight("zero", np.float32(0)) if layer.zero_output_for_mask else graph.node("Transpose", [final], perm=[1, 0, 2])
+    return graph.node("Where", [graph.node("Unsqueeze", [mask, graph.weight("feature_axis", [2])]), outputs, fill], [output] if output else None)
+
+
+def vanilla_rnn_sequence(model, opset):
+    graph = Graph()
+    mask, lengths = padding(graph, "tokens")
+    x = embedded_time_major(graph, "tokens", model.embedding)
+    finals = []
+    for i, layer in enumerate(model.recurrent):
+        outputs, final = recurrent(graph, x, lengths, [layer], "rnn", f"rnn_{i}")
+        x = graph.node("Squeeze", [outputs, graph.weight(f"directions_axis_{i}", [1])])  # the next layer ignores padded steps
+        finals.append(final)
+    graph.node("Transpose", [graph.node("Concat", finals, axis=0)], ["new_state"], perm=[1, 0, 2])
+    if model.num_classes is None:
+        features, logits_shape = batch_major(graph, outputs, final, mask, model.recurrent[-1]), ["batch", "time", model.vocab_size]
+    else:
+        features, logits_shape = graph.node("Squeeze", [final, graph.weight("top_direction", [0])]), ["batch", model.num_classes]
+    graph.dense(features, model.head, "logits")
+    outputs = {"logits": (TensorProto.FLOAT, logits_shape), "new_state": (TensorProto.FLOAT, ["batch", model.num_layers, model.hidden_dim])}
+    return graph.model("sequence", {"tokens": (TensorProto.INT32, list(AXIS_NAMES))}, outputs, opset)
+
+
+def encoder(model, opset):
+    graph = Graph()
+    mask, lengths = padding(graph, "source")
+    graph.node("Cast", [mask], ["source_mask"], to=TensorProto.FLOAT)
+    x = embedded_time_major(graph, "source", model.source_embedding)
+    layers = [model.encoder.forward_layer, model.encoder.backward_layer] if model.bidirectional else [model.encoder]
+    outputs, final = recurrent(graph, x, lengths, layers, model.encoder_cell, "encoder")
+    encoder_outputs = batch_major(graph, outputs, final, mask, layers[0], "encoder_outputs")
+    # Final hidden states, forward then backward, side by side as Keras concatenates them.
+    final = graph.node("Reshape", [graph.node("Transpose", [final], perm=[1, 0, 2]), graph.weight("merge_directions", [0, -1])])
+    bridge = graph.node("Tanh", [graph.dense(final, model.bridge)])
+    if isinstance(model, Seq2Seq):
+        graph.node("Concat", [bridge, final], ["initial_state"], axis=-1)
+    else:
+        graph.node("Identity", [bridge], ["initial_state"])
+    outputs = {
+        "encoder_outputs": (TensorProto.FLOAT, ["batch", "time", model.encoder_output_dim]),
+        "initial_state": (TensorProto.FLOAT, ["batch", model.state_size]),
+        "source_mask": (TensorProto.FLOAT, list(AXIS_NAMES)),
+    }
+    if model.uses_encoder_outputs:
+        graph.dense(encoder_outputs, model.attention.key_projection, "projected_keys")
+        outputs["projected_keys"] = (TensorProto.FLOAT, ["batch", "time", model.attention_units])
+    # In the Keras graph's order, which flattens its dict of outputs by sorted key.
+    return graph.model("encoder", {"source": (TensorProto.INT32, list(AXIS_NAMES))}, dict(sorted(outputs.items())), opset)
+
+
+def native_graph(model, graph_name, opset=17):
+    """The ONNX model of `model.deployment_graphs()[graph_name]` built from fused recurrent nodes, or None where
+    there is none (every graph but VanillaRNN's `sequence` and the seq2seq `encoder`). Takes opset 13 or later."""
+    if isinstance(model, VanillaRNN) and graph_name == "sequence":
+        return vanilla_rnn_sequence(model, opset)
+    if isinstance(model, (Seq2Seq, AttentionSeq2Seq)) and graph_name == "encoder":
+        return encoder(model, opset)
+    return None

@@ -1,0 +1,98 @@
+from functools import cache
+
+import keras
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+from export.parity import ATOL, RTOL
+from export.recurrent_graphs import AXIS_NAMES, native_graph
+from zoo.models import AttentionSeq2Seq, Seq2Seq, ShowAttendTell, VanillaRNN
+
+VOCAB = 12
+SIZES = {"embedding_dim": 8, "encoder_units": 6, "decoder_units": 10}
+MODELS = {
+    "language_model": lambda: VanillaRNN(VOCAB, embedding_dim=8, hidden_dim=16, num_layers=2),
+    "classifier": lambda: VanillaRNN(VOCAB, embedding_dim=8, hidden_dim=16, num_layers=2, num_classes=4),
+    "seq2seq_bidirectional_gru": lambda: Seq2Seq(VOCAB, 10, **SIZES),
+    "seq2seq_lstm": lambda: Seq2Seq(VOCAB, 10, **SIZES, encoder_cell="lstm", bidirectional=False),
+    "attention_bidirectional_gru": lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, attention_units=5),
+    "attention_lstm": lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, encoder_cell="lstm", bidirectional=False, attention_units=5),
+}
+# Row lengths of each batch, right-padded to the longest: one token alone, and a length far from any other.
+BATCHES = {"one_token": (1,), "padded": (37, 1, 12, 30)}
+
+
+def graph_name(model):
+    return "sequence" if isinstance(model, VanillaRNN) else "encoder"
+
+
+@cache
+def random_model(name):
+    """The model and the Keras graph `native_graph` replaces, every weight drawn at random: Keras starts biases
+    at zero, which would hide a misplaced one. The encoder graph of an attention model also outputs the key
+    projection, as the decoder step is to take it. Only this graph is built: on jax, initializing the
+    decoder's weights compiles for seconds.
+
+    The weights are small enough for the recurrences to contract: at 0.5, fp32 rounding grows over 37 steps to
+    about 2e-5, Keras-tensorflow against Keras-torch as much as ONNX against Keras.
+    """
+    keras.utils.set_random_seed(0)
+    model = MODELS[name]()
+    graph = model.sequence_graph() if isinstance(model, VanillaRNN) else model.encoder_graph()
+    if getattr(model, "uses_encoder_outputs", False):
+        graph = keras.Model(graph.input, {**graph.output, "projected_keys": model.attention.project_keys(graph.output["encoder_outputs"])})
+    rng = np.random.default_rng(0)
+    for variable in model.weights:
+        variable.assign(rng.normal(0, 0.2, variable.shape).astype("float32"))
+    return model, graph
+
+
+def padded_ids(lengths):
+    ids = np.random.default_rng(len(lengths)).integers(1, VOCAB, (len(lengths), max(lengths))).astype("int32")
+    for row, length in zip(ids, lengths):
+        row[length:] = 0
+    return ids
+
+
+def onnx_specs(values):
+    return {value.name: (value.type.tensor_type.elem_type, [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim]) for value in values}
+
+
+def keras_specs(tensors):
+    return {
+        name: (onnx.helper.np_dtype_to_tensor_dtype(np.dtype(tensor.dtype)), [AXIS_NAMES[axis] if size is None else size for axis, size in enumerate(tensor.shape)])
+        for name, tensor in tensors.items()
+    }
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_inputs_and_outputs_are_the_keras_graphs(name):
+    model, graph = random_model(name)
+    native = native_graph(model, graph_name(model), 17).graph
+    assert onnx_specs(native.input) == keras_specs(graph.input)
+    assert onnx_specs(native.output) == keras_specs(graph.output)
+    assert [output.name for output in native.output] == sorted(graph.output)  # the order tf2onnx writes them in
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("name", MODELS)
+def test_outputs_match_keras_at_every_position(name, batch):
+    """Padded positions included: Keras zeroes them in a Bidirectional layer but repeats the last output in a plain one."""
+    model, graph = random_model(name)
+    (input_name,) = graph.input
+    inputs = {input_name: padded_ids(BATCHES[batch])}
+    expected = graph.predict_on_batch(inputs)
+    session = onnxruntime.InferenceSession(native_graph(model, graph_name(model), 17).SerializeToString())
+    actual = dict(zip([output.name for output in session.get_outputs()], session.run(None, inputs)))
+    assert actual.keys() == expected.keys()
+    for output, value in expected.items():
+        np.testing.assert_allclose(actual[output], value, rtol=RTOL, atol=ATOL, err_msg=output)
+
+
+def test_other_graphs_have_no_native_version():
+    """Nothing is built here: a graph without a native version never reads the weights."""
+    assert native_graph(VanillaRNN(VOCAB), "step", 17) is None
+    assert native_graph(AttentionSeq2Seq(VOCAB, 10), "decoder_step", 17) is None
+    assert native_graph(ShowAttendTell(VOCAB), "encoder", 17) is None
