@@ -1,9 +1,8 @@
 """Traces a preset's deployment graphs to ONNX and a SavedModel and writes the manifest.
 
 Run as `python -m export.graphs PRESET FOLDER FORMATS OPSET` under KERAS_BACKEND=tensorflow
-(`export.artifact` does this); it writes FOLDER, which the caller moves into place.
+(`export.artifact` does this); it fills the empty FOLDER, which the caller moves into place.
 """
-import json
 import shutil
 import sys
 from pathlib import Path
@@ -14,8 +13,11 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
+from export.recurrent_graphs import native_graph
 from zoo.core.errors import ZooError
-from zoo.presets import Preset, sha256
+from zoo.core.folders import MARKER, sha256
+from zoo.core.manifest import FORMAT_VERSION, write_manifest
+from zoo.presets import HELD_OUT, Preset
 
 AXIS_NAMES = ("batch", "time")
 TRACE_SIZES = (2, 5)
@@ -29,8 +31,8 @@ def trace_inputs(graph):
     }
 
 
-def tensor_specs(values):
-    """Name, shape with symbolic axes and dtype of each ONNX graph input or output; renames the axes in place."""
+def tensor_specs(values, roles, graph):
+    """Name, declared role, shape with symbolic axes and dtype of each ONNX graph input or output; renames the axes in place."""
     specs = []
     for value in values:
         shape = []
@@ -39,17 +41,25 @@ def tensor_specs(values):
                 dim.dim_param = AXIS_NAMES[min(axis, len(AXIS_NAMES) - 1)]
             shape.append(dim.dim_param or dim.dim_value)
         dtype = onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type).name
-        specs.append({"name": value.name, "shape": shape, "dtype": dtype})
+        if value.name not in roles:
+            raise ZooError(f"the model declares no role for {graph}/{value.name}")
+        specs.append({"name": value.name, **roles[value.name], "shape": shape, "dtype": dtype})
     return specs
 
 
-def export_onnx(graph, path, opset):
-    graph.export(str(path), format="onnx", opset_version=opset, verbose=False)
-    model = onnx.load(str(path))
-    inputs, outputs = tensor_specs(model.graph.input), tensor_specs(model.graph.output)
-    onnx.save(model, str(path))
+def export_onnx(model, name, graph, declared, path, opset):
+    """The graph as ONNX: built from the weights where `native_graph` can (recurrences), else traced by tf2onnx."""
+    native = native_graph(model, name, opset)
+    if native is None:
+        graph.export(str(path), format="onnx", opset_version=opset, verbose=False)
+    else:
+        onnx.save(native, str(path))
+    proto = onnx.load(str(path))
+    inputs = tensor_specs(proto.graph.input, declared["tensors"], graph.name)
+    outputs = tensor_specs(proto.graph.output, declared["tensors"], graph.name)
+    onnx.save(proto, str(path))
     onnx.checker.check_model(str(path), full_check=True)
-    return {"onnx": path.name, "inputs": inputs, "outputs": outputs}
+    return {"kind": declared["kind"], "onnx": path.name, "converter": "tf2onnx" if native is None else "native", "inputs": inputs, "outputs": outputs}
 
 
 def positional(graph):
@@ -75,22 +85,20 @@ def export_saved_model(graphs, path):
 def write_artifact(preset_name, folder, formats, opset):
     preset = Preset(preset_name)
     model = preset.load_model()
-    graphs = model.deployment_graphs()
+    graphs, contract = model.deployment_graphs(), model.contract()
     folder = Path(folder)
-    folder.mkdir(parents=True)
     manifest_graphs = {}
     for name, graph in graphs.items():
         graph(trace_inputs(graph))
-        manifest_graphs[name] = export_onnx(graph, folder / f"{name}.onnx", opset)
-        if "savedmodel" in formats:
-            manifest_graphs[name]["savedmodel_endpoint"] = name
+        manifest_graphs[name] = export_onnx(model, name, graph, contract["graphs"][name], folder / f"{name}.onnx", opset)
     if "savedmodel" in formats:
         export_saved_model(graphs, folder / "saved_model")
-    shutil.copytree(preset.path, folder / "preset")
+    shutil.copytree(preset.path, folder / "preset", ignore=shutil.ignore_patterns(MARKER))
     metadata = preset.metadata
-    decodes = metadata["task"] in ("translation", "captioning")  # encoder-decoders, driven by zoo.core.decoding
+    decodes = any(spec["kind"] == "decoder_step" for spec in manifest_graphs.values())
+    held_out = preset.held_out() if decodes else None
     manifest = {
-        "format_version": 1,
+        "format_version": FORMAT_VERSION,
         "preset": preset.name,
         "family": metadata["family"],
         "task": metadata["task"],
@@ -104,21 +112,19 @@ def write_artifact(preset_name, folder, formats, opset):
         "opset": opset,
         "graphs": manifest_graphs,
         "saved_model": "saved_model" if "savedmodel" in formats else None,
+        "vocabularies": contract["vocabularies"],
         "tokenizer": preset.tokenizer.to_dict(),
-        "special_tokens": {"pad": 0, "bos": 1, "eos": 2} if decodes else {"pad": 0},
-        "vocab_sizes": model.token_vocabularies(),
         "max_length": metadata.get("max_length"),
         "max_target_length": metadata.get("max_length") if decodes else None,
         # Captioners: the attention's H x W grid (attention rows reshape to it) and the image the encoder takes.
-        "attention_grid": [model.grid_size, model.grid_size] if metadata["task"] == "captioning" else None,
-        "image": {"size": model.image_size, "channels": 1, "range": [0.0, 1.0]} if metadata["task"] == "captioning" else None,
-        "files": {},
+        "attention_grid": contract.get("attention_grid"),
+        "image": contract.get("image"),
+        # The encoded held-out inputs the parity gate decodes, shipped with the preset: no training code needed.
+        "held_out": {"file": f"preset/{HELD_OUT}", "count": len(held_out)} if held_out is not None else None,
+        "files": {str(path.relative_to(folder)): sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()},
         "parity": None,
     }
-    manifest["files"] = {
-        str(path.relative_to(folder)): sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()
-    }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    write_manifest(folder, manifest)
 
 
 def main():

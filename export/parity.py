@@ -4,10 +4,6 @@ Inputs cover batch sizes {1, 3, 64} and, for graphs with a time axis, lengths {1
 padding in every batch of more than one row; lengths far from the traced one catch a frozen time
 axis. A difference above `ATOL + RTOL * |onnxruntime|` fails the gate.
 """
-import json
-import os
-import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -15,10 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.artifact import Artifact, read_manifest
+from serving.artifact import Artifact
+from zoo.core.backends import BACKENDS, run_python
+from zoo.core.contract import Graphs
 from zoo.core.decoding import beam_search_in_batches, padded_ids
 from zoo.core.errors import ZooError
-from zoo.core.tokenizers import pad_batch, tokenizer_from_dict
+from zoo.core.images import pixels
+from zoo.core.manifest import read_manifest, write_manifest
+from zoo.core.tokenizers import pad_batch
 
 # fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
 # char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up
@@ -28,7 +28,6 @@ ATOL = 2e-5
 RTOL = 1e-5
 BATCH_SIZES = (1, 3, 64)
 LENGTHS = (1, 7, 300)
-BACKENDS = ("tensorflow", "jax", "torch")
 DECODING_BEAM_WIDTHS = (1, 4)
 DECODING_BATCH = 512  # sentences per decoding call: large batches keep the per-step overhead of Keras small
 # Two runtimes may rank a pair of hypotheses whose summed log-probabilities are closer than their fp32
@@ -40,19 +39,19 @@ ATTENTION_ROW_SUM_TOLERANCE = 1e-6
 ATTENTION_PADDING_TOLERANCE = 1e-7
 
 
-def random_input(spec, batch, length, vocab_sizes, rng, pad=True):
-    """A random tensor for a manifest input spec: ids for token inputs, a 0/1 prefix for masks, pixels in [0, 1]
-    for images, else uniform(-1, 1).
+def random_input(spec, batch, length, vocabularies, rng, pad=True):
+    """A random tensor for a manifest input spec, by its role: ids for tokens, a 1/0 prefix for a padding mask,
+    pixels in [0, 1] for an image, else uniform(-1, 1).
 
     With `pad`, rows after the first are cut short (ids set to 0, mask to 0) at random lengths.
     """
     shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
-    if spec["name"].endswith("mask"):
+    if spec["role"] == "padding_mask":
         values = np.ones(shape, spec["dtype"])
-    elif spec["name"] in vocab_sizes:
-        values = rng.integers(1, vocab_sizes[spec["name"]], size=shape).astype(spec["dtype"])
+    elif spec["role"] == "tokens":
+        values = rng.integers(1, vocabularies[spec["vocabulary"]], size=shape).astype(spec["dtype"])
     else:
-        return rng.uniform(0 if spec["name"] == "image" else -1, 1, size=shape).astype(spec["dtype"])
+        return rng.uniform(0 if spec["role"] == "image" else -1, 1, size=shape).astype(spec["dtype"])
     if pad and "time" in spec["shape"]:
         for row in values[1:]:
             row[rng.integers(1, length + 1) :] = 0
@@ -68,7 +67,7 @@ def parity_cases(manifest, seed=0):
         for batch in BATCH_SIZES:
             for length in LENGTHS if has_time else (None,):
                 label = f"{graph}.b{batch}" + (f".t{length}" if length else "")
-                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, manifest["vocab_sizes"], rng) for tensor in spec["inputs"]})
+                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, manifest["vocabularies"], rng) for tensor in spec["inputs"]})
     return cases
 
 
@@ -78,14 +77,7 @@ def run_reference(folder, arrays, backend):
     with tempfile.TemporaryDirectory() as scratch:
         inputs, outputs = Path(scratch) / "inputs.npz", Path(scratch) / "outputs.npz"
         np.savez(inputs, **arrays)
-        environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
-        result = subprocess.run(
-            [sys.executable, "-m", "export.reference", str(folder), str(inputs), str(outputs)],
-            env=environment, capture_output=True, text=True,
-        )
-        if result.returncode != 0:
-            lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
-            raise ZooError(f"Keras on {backend} could not compute the reference outputs: {lines[-1]}")
+        run_python(["-m", "export.reference", str(folder), str(inputs), str(outputs)], backend, what=f"Keras on {backend} could not compute the reference outputs")
         with np.load(outputs) as arrays:
             return dict(arrays)
 
@@ -118,15 +110,16 @@ def onnxruntime_outputs(folder, cases, providers):
     return candidates, sessions["cpu"], skipped
 
 
-def attention_invariants(cases, outputs):
-    """Largest |row sum - 1| and largest weight on a padded source position, over every `attention` output."""
+def attention_invariants(graphs, cases, outputs):
+    """Largest |row sum - 1| and largest weight on a padded source position, over every output of role `attention`."""
     row_sum_error, on_padding = 0.0, 0.0
-    for case, (_, inputs) in cases.items():
-        weights = outputs.get(f"{case}/attention")
-        if weights is None:
+    for case, (graph, inputs) in cases.items():
+        attention, mask = graphs.tensor(graph, "outputs", "attention"), graphs.tensor(graph, "inputs", "padding_mask")
+        if attention is None:
             continue
+        weights = outputs[f"{case}/{attention}"]
         row_sum_error = max(row_sum_error, float(np.abs(weights.astype("float64").sum(axis=-1) - 1).max()))
-        padded = weights[inputs["source_mask"] == 0] if "source_mask" in inputs else weights[:0]  # an image grid has no padding
+        padded = weights[inputs[mask] == 0] if mask else weights[:0]  # an image grid has no padding
         on_padding = max(on_padding, float(padded.max()) if padded.size else 0.0)
     return {
         "attention_row_sum_max_error": row_sum_error,
@@ -135,23 +128,22 @@ def attention_invariants(cases, outputs):
     }
 
 
-def held_out_inputs(folder, manifest):
-    """Encoder inputs of the preset's held-out set (drawn with its training seed), or None where the preset has no recipe here."""
-    from training.recipes import RECIPES
-
-    recipe = RECIPES.get(manifest["preset"])
-    if recipe is None:
+def held_out_inputs(artifact):
+    """Encoder inputs of the held-out set the preset ships (token ids, or grey images made pixels), or None."""
+    held_out = artifact.manifest["held_out"]
+    if held_out is None:
         return None
-    seed = json.loads((Path(folder) / "preset" / "metadata.json").read_text())["training"]["seed"]
-    return recipe.task_module.held_out_inputs(tokenizer_from_dict(manifest["tokenizer"]), seed)
+    with np.load(artifact.checked(held_out["file"])) as arrays:
+        inputs = arrays["inputs"]
+    return pixels(inputs) if inputs.dtype == np.uint8 else inputs
 
 
-def decodings(run, source, max_length):
-    """{width: {field: array}} for greedy and beam decoding of `source` by `run`: the ids, the scores and the
+def decodings(runner, source, max_length):
+    """{width: {field: array}} for greedy and beam decoding of `source` by `runner`: the ids, the scores and the
     search traces, padded over steps."""
     arrays = {}
     for width in DECODING_BEAM_WIDTHS:
-        results = beam_search_in_batches(run, source, max_length, width, DECODING_BATCH, trace=True)
+        results = beam_search_in_batches(runner, source, max_length, width, DECODING_BATCH, trace=True)
         traces = [result["trace"] for result in results]
         steps = np.array([len(trace["runner_up"]) for trace in traces])
         arrays[width] = {"ids": padded_ids(results), "score": np.array([result["score"] for result in results]), "steps": steps}
@@ -211,7 +203,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
     """Runs the gate and stores its report in the manifest; `report["passed"]` is the verdict.
 
     Translation and captioning models also decode their held-out set (greedy and beam), all of it unless
-    `decode_limit` is given. The backends run side by side, each in its own process.
+    `decode_limit` picks that many, evenly spread. The backends run side by side, each in its own process.
     """
     unknown = set(backends) - set(BACKENDS)
     if unknown:
@@ -219,14 +211,15 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
     manifest = read_manifest(folder)
     cases = parity_cases(manifest)
     arrays = {f"{case}/{graph}/{name}": value for case, (graph, inputs) in cases.items() for name, value in inputs.items()}
-    source = held_out_inputs(folder, manifest) if manifest["max_target_length"] else None
+    source = held_out_inputs(Artifact(folder)) if manifest["max_target_length"] else None
     if source is not None:
-        source = source[:decode_limit]
+        if decode_limit is not None and decode_limit < len(source):
+            source = source[np.linspace(0, len(source) - 1, decode_limit).round().astype(int)]  # spread over the set, which may be sorted by length
         arrays |= {"decode/source": source, "decode/max_length": np.array(manifest["max_target_length"])}
     with ThreadPoolExecutor(len(backends)) as pool:
         running = pool.map(partial(run_reference, folder, arrays), backends)
         candidates, session, skipped = onnxruntime_outputs(folder, cases, providers)
-        expected = decodings(session.run, source, manifest["max_target_length"]) if source is not None else None
+        expected = decodings(session, source, manifest["max_target_length"]) if source is not None else None
         references = {key: value for outputs in running for key, value in outputs.items()}
     reference = candidates.pop("onnxruntime-cpu")
     for key, value in references.items():
@@ -234,12 +227,13 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
             candidate, rest = key.split("/", 1)
             candidates.setdefault(candidate, {})[rest] = value
     rows = tensor_rows(manifest, cases, reference, candidates)
-    has_attention = any(key.endswith("/attention") for key in reference)
-    invariants = {name: attention_invariants(cases, values) for name, values in {"onnxruntime-cpu": reference, **candidates}.items()} if has_attention else {}
+    graphs = Graphs(manifest["graphs"])
+    has_attention = any(graphs.tensor(graph, "outputs", "attention") for graph in manifest["graphs"])
+    invariants = {name: attention_invariants(graphs, cases, values) for name, values in {"onnxruntime-cpu": reference, **candidates}.items()} if has_attention else {}
     if not manifest["max_target_length"]:
         decoding = {}
     elif source is None:
-        decoding = {"skipped": f"no recipe for {manifest['preset']}: no held-out set to decode"}
+        decoding = {"skipped": f"{manifest['preset']} ships no held-out inputs to decode"}
     else:
         decoding = check_decoding(expected, references, backends)
     report = {
@@ -254,8 +248,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
         and all(row["passed"] for row in rows + decoding.get("rows", []))
         and all(check["passed"] for check in invariants.values()),
     }
-    manifest["parity"] = report
-    (Path(folder) / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False))
+    write_manifest(folder, {**manifest, "parity": report})
     return report
 
 

@@ -1,14 +1,14 @@
-"""Recurrent deployment graphs built directly from the Keras weights, one ONNX RNN, GRU or LSTM node per layer.
+"""Recurrent deployment graphs built directly from the Keras weights instead of tf2onnx's per-step `Loop`.
 
 tf2onnx turns every Keras recurrent layer into a `Loop` running 28 to 45 small ops per step, whose overhead
-dominates at small batches. `native_graph` builds the vanilla RNN's `sequence` graph and the seq2seq `encoder`
-graph with ONNX's fused nodes instead, with the inputs and outputs of the Keras graph; it returns None for
-every other graph. At batch 64 the vanilla RNN's node is the slower one: onnxruntime's RNN kernel, unlike
-its GRU and LSTM kernels, applies tanh one element at a time.
+dominates at small batches. `native_graph` builds the seq2seq `encoder` graph with ONNX's fused GRU or LSTM
+node, and the vanilla RNN's `sequence` graph with a `Scan` of four ops per step after one input projection
+for all steps: onnxruntime's fused RNN node applies tanh one element at a time and took 77 ms at batch 64
+against the Scan's 30 (and tf2onnx's 40). The graphs keep the inputs and outputs of the Keras graph; every
+other graph gets None.
 
 Padding (id 0) must be a suffix and leave at least one id in every row: a row's count of ids is its
-`sequence_lens`, while Keras would also skip a masked step inside a row, and onnxruntime's RNN kernel reads
-the final state of an empty row from step -1.
+`sequence_lens`, while Keras would also skip a masked step inside a row.
 """
 import numpy as np
 import onnx
@@ -18,9 +18,9 @@ from onnx import TensorProto, helper, numpy_helper
 from zoo.models import AttentionSeq2Seq, Seq2Seq, VanillaRNN
 
 AXIS_NAMES = ("batch", "time")
-OPS = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM"}
+OPS = {"gru": "GRU", "lstm": "LSTM"}
 # Where each ONNX gate's block sits among the Keras kernel's columns: Keras orders LSTM gates i, f, c, o, ONNX i, o, f, c.
-GATE_BLOCKS = {"rnn": [0], "gru": [0, 1, 2], "lstm": [0, 3, 1, 2]}
+GATE_BLOCKS = {"gru": [0, 1, 2], "lstm": [0, 3, 1, 2]}
 
 
 class Graph:
@@ -102,20 +102,50 @@ def batch_major(graph, outputs, final, mask, layer, output=None):
     return graph.node("Where", [graph.node("Unsqueeze", [mask, graph.weight("feature_axis", [2])]), outputs, fill], [output] if output else None)
 
 
+def scan_rnn(graph, x, step_mask, batch_shape, cell, name):
+    """A Keras SimpleRNN layer over time-major `x` as an ONNX Scan: the input projection of every step in one MatMul,
+    then `h = tanh(x_t W + b + h R)` where the step is real, else `h` carried, as Keras carries it through masked steps.
+
+    Returns the final states (batch, units) and the outputs (time, batch, units).
+    """
+    kernel, recurrent_kernel, bias = (ops.convert_to_numpy(variable) for variable in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    projected = graph.node("Add", [graph.node("MatMul", [x, graph.weight(f"{name}_kernel", kernel)]), graph.weight(f"{name}_bias", bias)])
+    recurrent_weights = graph.weight(f"{name}_recurrent_kernel", recurrent_kernel)  # read by the body from the outer graph
+    state = ["batch", cell.units]
+    body = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["h", recurrent_weights], ["hr"]),
+            helper.make_node("Add", ["hr", "x_t"], ["pre"]),
+            helper.make_node("Tanh", ["pre"], ["candidate"]),
+            helper.make_node("Where", ["real", "candidate", "h"], ["h_next"]),
+            helper.make_node("Identity", ["h_next"], ["y_t"]),
+        ],
+        f"{name}_step",
+        [helper.make_tensor_value_info("h", TensorProto.FLOAT, state), helper.make_tensor_value_info("x_t", TensorProto.FLOAT, state), helper.make_tensor_value_info("real", TensorProto.BOOL, ["batch", 1])],
+        [helper.make_tensor_value_info("h_next", TensorProto.FLOAT, state), helper.make_tensor_value_info("y_t", TensorProto.FLOAT, state)],
+    )
+    shape = graph.node("Concat", [batch_shape, graph.weight(f"{name}_units", [cell.units])], axis=0)
+    initial = graph.node("Expand", [graph.weight(f"{name}_zeros", np.zeros((1, cell.units), "float32")), shape])
+    outputs = [f"{name}_final", f"{name}_outputs"]
+    graph.nodes.append(helper.make_node("Scan", [initial, projected, step_mask], outputs, num_scan_inputs=2, body=body))
+    return outputs
+
+
 def vanilla_rnn_sequence(model, opset):
     graph = Graph()
-    mask, lengths = padding(graph, "tokens")
+    mask, _ = padding(graph, "tokens")
+    step_mask = graph.node("Unsqueeze", [graph.node("Transpose", [mask], perm=[1, 0]), graph.weight("step_axis", [2])])  # (time, batch, 1)
+    batch_shape = graph.node("Slice", [graph.node("Shape", ["tokens"]), graph.weight("first", [0]), graph.weight("second", [1])])
     x = embedded_time_major(graph, "tokens", model.embedding)
     finals = []
     for i, layer in enumerate(model.recurrent):
-        outputs, final = recurrent(graph, x, lengths, [layer], "rnn", f"rnn_{i}")
-        x = graph.node("Squeeze", [outputs, graph.weight(f"directions_axis_{i}", [1])])  # the next layer ignores padded steps
-        finals.append(final)
-    graph.node("Transpose", [graph.node("Concat", finals, axis=0)], ["new_state"], perm=[1, 0, 2])
+        final, x = scan_rnn(graph, x, step_mask, batch_shape, layer.cell, f"rnn_{i}")
+        finals.append(graph.node("Unsqueeze", [final, graph.weight(f"layer_axis_{i}", [1])]))
+    graph.node("Concat", finals, ["new_state"], axis=1)
     if model.num_classes is None:
-        features, logits_shape = batch_major(graph, outputs, final, mask, model.recurrent[-1]), ["batch", "time", model.vocab_size]
+        features, logits_shape = graph.node("Transpose", [x], perm=[1, 0, 2]), ["batch", "time", model.vocab_size]
     else:
-        features, logits_shape = graph.node("Squeeze", [final, graph.weight("top_direction", [0])]), ["batch", model.num_classes]
+        features, logits_shape = final, ["batch", model.num_classes]
     graph.dense(features, model.head, "logits")
     output_specs = {"logits": (TensorProto.FLOAT, logits_shape), "new_state": (TensorProto.FLOAT, ["batch", model.num_layers, model.hidden_dim])}
     return graph.model("sequence", {"tokens": (TensorProto.INT32, list(AXIS_NAMES))}, output_specs, opset)
@@ -141,7 +171,7 @@ def encoder(model, opset):
         "initial_state": (TensorProto.FLOAT, ["batch", model.state_size]),
         "source_mask": (TensorProto.FLOAT, list(AXIS_NAMES)),
     }
-    if model.uses_encoder_outputs:
+    if model.has_attention:
         graph.dense(encoder_outputs, model.attention.key_projection, "projected_keys")
         output_specs["projected_keys"] = (TensorProto.FLOAT, ["batch", "time", model.attention_units])
     # In the Keras graph's order, which flattens its dict of outputs by sorted key.
@@ -149,8 +179,8 @@ def encoder(model, opset):
 
 
 def native_graph(model, graph_name, opset=17):
-    """The ONNX model of `model.deployment_graphs()[graph_name]` built from fused recurrent nodes, or None where
-    there is none (every graph but VanillaRNN's `sequence` and the seq2seq `encoder`). Takes opset 13 or later."""
+    """The ONNX model of `model.deployment_graphs()[graph_name]` built from the weights, or None where there is
+    none (every graph but VanillaRNN's `sequence` and the seq2seq `encoder`). Takes opset 13 or later."""
     if isinstance(model, VanillaRNN) and graph_name == "sequence":
         return vanilla_rnn_sequence(model, opset)
     if isinstance(model, (Seq2Seq, AttentionSeq2Seq)) and graph_name == "encoder":

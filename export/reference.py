@@ -12,7 +12,7 @@ import numpy as np
 
 from export.parity import decodings
 from zoo.presets import Preset
-from zoo.runner import keras_runner
+from zoo.runner import KerasRunner
 
 
 def case_inputs(arrays):
@@ -54,7 +54,7 @@ def main():
     if backend == "tensorflow" and (Path(artifact) / "saved_model").is_dir():
         results |= {f"savedmodel/{key}": value for key, value in saved_model_outputs(artifact, cases).items()}
     if "decode/source" in arrays:
-        decoded = decodings(keras_runner(model), arrays["decode/source"], int(arrays["decode/max_length"]))
+        decoded = decodings(KerasRunner(model), arrays["decode/source"], int(arrays["decode/max_length"]))
         results |= {f"keras-{backend}/decode/beam{width}/{field}": value for width, fields in decoded.items() for field, value in fields.items()}
     np.savez(outputs, **results)
 

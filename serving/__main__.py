@@ -1,151 +1,158 @@
-"""`python -m serving ARTIFACT ...`: generate, classify, translate or caption with onnxruntime, no Keras involved."""
+"""`python -m serving ARTIFACT ...`: generate, classify, translate or caption with onnxruntime, no Keras involved.
+
+`--input FILE` takes one item per line (a prompt, a text, or an image path; blank lines are skipped) and writes
+one JSON line per item as soon as its batch is decoded, in input order: `{"line": n, ...}` with the result, or
+`{"line": n, "error": "..."}` where that item failed while the others go on. The exit status is 1 if any failed.
+"""
 import argparse
 import json
+import os
 import sys
-
-import numpy as np
+from itertools import islice
 
 from serving.artifact import PROVIDERS, Artifact
-from zoo.core.decoding import beam_search, beam_search_in_batches, sample_text
-from zoo.core.errors import ZooError
 from serving.heatmap import draw_alignment
-from serving.overlay import draw_overlay, load_image, pixels
+from serving.overlay import draw_overlay, load_image
+from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, Runtime
+from zoo.core.errors import ZooError
 
-TRANSLATION_BATCH = 64
+# The option that carries one item, per task.
+ITEM_OPTIONS = {"language_model": "prompt", "classification": "text", "translation": "text", "captioning": "image"}
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("artifact", help="artifact folder written by `zoo export`")
-    task = parser.add_mutually_exclusive_group(required=True)
-    task.add_argument("--prompt", help="language models: text to continue")
-    task.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
-    task.add_argument("--input", help="translation models: a file of one sentence per line, translated to JSON lines")
-    task.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
-    parser.add_argument("--length", type=int, default=200, help="characters to generate (default 200)")
-    parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, 0 for greedy (default 0.8)")
+    item = parser.add_mutually_exclusive_group(required=True)
+    item.add_argument("--prompt", help="language models: text to continue")
+    item.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
+    item.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
+    item.add_argument("--input", help="a UTF-8 file of one item per line (a leading byte-order mark is ignored), answered as JSON lines")
+    parser.add_argument("--length", type=int, default=200, help=f"characters to generate, 1 to {MAX_GENERATED} (default 200)")
+    parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, finite and at least 0; 0 is greedy (default 0.8)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--top-k", type=int, default=3, help="classes to show (default 3)")
-    parser.add_argument("--beam", type=int, default=1, help="beam width for translation and captioning, 1 for greedy (default 1)")
+    parser.add_argument("--top-k", type=int, default=3, help="classes to show, at least 1 (default 3)")
+    parser.add_argument("--beam", type=int, default=1, help=f"beam width for translation and captioning, 1 (greedy) to {MAX_BEAM} (default 1)")
     parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file")
     parser.add_argument("--overlay", help="captioning of --image: write the image once per word, with that step's attention over it, to this PNG file")
+    parser.add_argument("--no-attention", action="store_true", help="leave the attention matrices out of the JSON (bulk jobs)")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
+    parser.add_argument("--threads", type=int, help="onnxruntime threads per graph call (default: 1 for batches of up to 8 rows, else every core)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     return parser.parse_args(argv)
 
 
-def require_task(artifact, task, option):
-    if artifact.manifest["task"] != task:
-        raise ZooError(f"{artifact.manifest['preset']} is a {artifact.manifest['task']} model: {option} is for {task} models")
+def check_options(arguments):
+    if arguments.input is not None and (arguments.heatmap or arguments.overlay):
+        raise ZooError(f"{'--heatmap' if arguments.heatmap else '--overlay'} draws one item: use it with --{'text' if arguments.heatmap else 'image'}, not --input")
+    if arguments.overlay and arguments.image is None:
+        raise ZooError("--overlay draws the attention of a caption: give --image too")
+    if arguments.heatmap and arguments.text is None:
+        raise ZooError("--heatmap draws the attention of a translation: give --text too")
 
 
-def generate(artifact, arguments):
-    require_task(artifact, "language_model", "--prompt")
-    if arguments.length < 1 or arguments.temperature < 0:
-        raise ZooError("--length must be at least 1 and --temperature at least 0")
-    rng = np.random.default_rng(arguments.seed)
-    text = sample_text(artifact.run, artifact.tokenizer, arguments.prompt, arguments.length, arguments.temperature, rng)
-    return {"prompt": arguments.prompt, "generated": text}, arguments.prompt + text
+def answer(runtime, items, arguments):
+    """The task's results for a list of items (texts, prompts or image paths), one per item."""
+    attention = not arguments.no_attention
+    if runtime.task == "translation":
+        return runtime.translate(items, arguments.beam, attention)
+    if runtime.task == "captioning":
+        size = runtime.manifest["image"]["size"]
+        return runtime.caption(items, lambda path: load_image(path, size), arguments.beam, attention)
+    if runtime.task == "classification":
+        return runtime.classify(items, arguments.top_k)
+    return [generated(runtime, prompt, arguments) for prompt in items]
 
 
-def classify(artifact, arguments):
-    tokens = artifact.tokenizer.encode_batch([arguments.text], artifact.max_length)
-    logits = artifact.run("sequence", {"tokens": tokens})["logits"][0].astype("float64")
-    probabilities = np.exp(logits - logits.max())
-    probabilities /= probabilities.sum()
-    top = np.argsort(-probabilities)[: max(arguments.top_k, 1)]
-    classes = [{"label": artifact.tokenizer.labels[i], "probability": round(float(probabilities[i]), 4)} for i in top]
-    lines = [f"{arguments.text}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in classes]
-    return {"text": arguments.text, "classes": classes}, "\n".join(lines)
-
-
-def check_beam(beam):
-    if beam < 1:
-        raise ZooError("--beam must be at least 1")
-
-
-def translate(artifact, texts, beam):
-    """One result per text: the translation, its target tokens, score and attention (target x source)."""
-    check_beam(beam)
-    tokenizer = artifact.tokenizer
-    source = tokenizer.source.encode_batch(texts, artifact.max_length)
-    decoded = beam_search_in_batches(artifact.run, source, artifact.manifest["max_target_length"], beam, TRANSLATION_BATCH)
-    results = []
-    for text, result in zip(texts, decoded):
-        translation = {
-            "text": text,
-            "translation": tokenizer.target.decode(result["ids"]),
-            "source_tokens": tokenizer.source.tokens(tokenizer.source.encode(text)),
-            "target_tokens": tokenizer.target.tokens(result["ids"] + [tokenizer.target.EOS_ID]),
-            "score": round(result["score"], 6),
-        }
-        if result["attention"] is not None:
-            translation["attention"] = np.round(result["attention"], 6).tolist()
-        results.append(translation)
-    return results
-
-
-def caption(artifact, path, beam):
-    """The caption of one image, its tokens, score, and per token the attention over the grid (H x W)."""
-    check_beam(beam)
-    scene = load_image(path, artifact.manifest["image"]["size"])
-    result = beam_search(artifact.run, pixels(scene[None]), artifact.manifest["max_target_length"], beam)[0]
-    tokenizer = artifact.tokenizer
-    attention = result["attention"].reshape(-1, *artifact.manifest["attention_grid"])
-    return scene, {
-        "image": path,
-        "caption": tokenizer.decode(result["ids"]),
-        # One attention grid per emitted token: the end token only where it was reached within the length limit.
-        "tokens": tokenizer.tokens(result["ids"] + [tokenizer.EOS_ID])[: len(attention)],
-        "score": round(result["score"], 6),
-        "attention": np.round(attention, 6).tolist(),
-    }
-
-
-def read_lines(path):
+def generated(runtime, prompt, arguments):
     try:
-        with open(path, encoding="utf-8") as file:
-            lines = [line.strip() for line in file if line.strip()]
-    except (OSError, UnicodeDecodeError) as error:
-        raise ZooError(f"cannot read --input {path}: {error}") from None
-    if not lines:
-        raise ZooError(f"--input {path} has no sentences")
-    return lines
+        return {"prompt": prompt, "generated": "".join(runtime.generate(prompt, arguments.length, arguments.temperature, arguments.seed))}
+    except ZooError as error:
+        return {"prompt": prompt, "error": str(error)}
+
+
+def write(text):
+    """Writes and flushes a line of output; a full disk is a one-line error (a closed pipe is handled by `main`)."""
+    try:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        raise ZooError(f"cannot write the output: {error.strerror or error}") from None
+
+
+def read_items(path):
+    """(line number, stripped line) of each non-blank line, read lazily."""
+    try:
+        with open(path, encoding="utf-8-sig") as file:
+            for number, line in enumerate(file, start=1):
+                if line.strip():
+                    yield number, line.strip()
+    except UnicodeDecodeError as error:
+        raise ZooError(f"cannot read --input {path}: not UTF-8 ({error.reason} at byte {error.start})") from None
+    except OSError as error:
+        raise ZooError(f"cannot read --input {path}: {error.strerror or error}") from None
+
+
+def serve_file(runtime, arguments):
+    """Answers --input batch by batch, each line as soon as its batch is done; returns (items, failures)."""
+    items, failures = 0, 0
+    lines = read_items(arguments.input)
+    while batch := list(islice(lines, BATCH)):
+        for (number, _), result in zip(batch, answer(runtime, [text for _, text in batch], arguments)):
+            write(json.dumps({"line": number, **result}, ensure_ascii=False))
+            failures += "error" in result
+        items += len(batch)
+    if not items:
+        raise ZooError(f"--input {arguments.input} has no lines")
+    return items, failures
+
+
+def serve_item(runtime, arguments):
+    option = ITEM_OPTIONS[runtime.task]
+    item = getattr(arguments, option)
+    if item is None:
+        given = next(name for name in ITEM_OPTIONS.values() if getattr(arguments, name) is not None)
+        raise ZooError(f"{runtime.manifest['preset']} is a {runtime.task.replace('_', ' ')} model: it takes --{option}, not --{given}")
+    if runtime.task == "language_model" and not arguments.json:
+        write(item + "".join(runtime.generate(item, arguments.length, arguments.temperature, arguments.seed)))
+        return
+    (result,) = answer(runtime, [item], arguments)
+    if "error" in result:
+        raise ZooError(result["error"])
+    if arguments.heatmap:
+        if "attention" not in result:
+            raise ZooError(f"{runtime.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
+        draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
+    if arguments.overlay:
+        draw_overlay(load_image(item, runtime.manifest["image"]["size"]), result["attention"], result["tokens"], arguments.overlay)
+    header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
+    write(json.dumps(header | result, ensure_ascii=False) if arguments.json else plain(runtime.task, result))
+
+
+def plain(task, result):
+    if task == "classification":
+        return "\n".join([f"{result['text']}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in result["classes"]])
+    return result["translation"] if task == "translation" else result["caption"] if task == "captioning" else result["prompt"] + result["generated"]
 
 
 def main(argv=None):
     arguments = parse_arguments(argv)
     try:
-        if arguments.overlay and arguments.image is None:
-            raise ZooError("--overlay draws the attention of a caption: give --image too")
-        artifact = Artifact(arguments.artifact, arguments.provider)
-        header = {"preset": artifact.manifest["preset"], "provider": arguments.provider}
-        if arguments.input is not None:
-            require_task(artifact, "translation", "--input")
-            for result in translate(artifact, read_lines(arguments.input), arguments.beam):
-                print(json.dumps({**header, **result}, ensure_ascii=False))
-            return
-        if arguments.prompt is not None:
-            result, text = generate(artifact, arguments)
-        elif arguments.image is not None:
-            require_task(artifact, "captioning", "--image")
-            scene, result = caption(artifact, arguments.image, arguments.beam)
-            text = result["caption"]
-            if arguments.overlay:
-                draw_overlay(scene, np.asarray(result["attention"]).reshape(len(result["tokens"]), -1), result["tokens"], arguments.overlay)
-        elif artifact.manifest["task"] == "translation":
-            result = translate(artifact, [arguments.text], arguments.beam)[0]
-            text = result["translation"]
-            if arguments.heatmap:
-                if "attention" not in result:
-                    raise ZooError(f"{artifact.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
-                draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
-        else:
-            require_task(artifact, "classification", "--text")
-            result, text = classify(artifact, arguments)
+        check_options(arguments)
+        runtime = Runtime(Artifact(arguments.artifact, arguments.provider, arguments.threads))
+        if arguments.input is None:
+            return serve_item(runtime, arguments)
+        items, failures = serve_file(runtime, arguments)
     except ZooError as error:
         sys.exit(f"error: {error}")
-    print(json.dumps({**header, **result}, ensure_ascii=False) if arguments.json else text)
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): stop quietly, and keep Python from failing to flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    if failures:
+        sys.exit(f"error: {failures} of {items} lines failed (their JSON lines hold the reason)")
 
 
 if __name__ == "__main__":

@@ -1,40 +1,23 @@
-"""An exported artifact folder opened with onnxruntime: manifest, checked files, one session per graph."""
-import hashlib
-import json
+"""An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
+
+onnxruntime's intra-op threads spin, and on a small batch a second thread costs more than it gives: a batch
+of up to `SMALL_BATCH` rows runs on one thread, a larger one on every core (measured in the README's benchmarks).
+`threads` fixes the count instead.
+"""
+import os
 from pathlib import Path
 
 import onnxruntime
 
+from zoo.core.contract import Graphs
 from zoo.core.errors import ZooError
+from zoo.core.folders import sha256
+from zoo.core.manifest import read_manifest
 from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
-MANIFEST_KEYS = ("format_version", "preset", "task", "graphs", "tokenizer", "files")
+SMALL_BATCH = 8
 
-def read_manifest(folder):
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    if not folder.is_dir():
-        raise ZooError(f"no artifact folder {folder}")
-    if not path.is_file():
-        raise ZooError(f"{folder} has no manifest.json: not an artifact folder (write one with `zoo export`)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ZooError(f"{path} is not valid JSON: {error}") from None
-    missing = [key for key in MANIFEST_KEYS if not isinstance(manifest, dict) or key not in manifest]
-    if missing:
-        raise ZooError(f"{path} is malformed: it lacks {', '.join(missing)}")
-    return manifest
-
-def check_file(folder, manifest, name):
-    path = Path(folder) / name
-    if not path.is_file():
-        raise ZooError(f"{path} is missing from the artifact")
-    expected = manifest["files"].get(name)
-    if hashlib.sha256(path.read_bytes()).hexdigest() != expected:
-        raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
-    return path
 
 def provider_chain(provider):
     if provider not in PROVIDERS:
@@ -47,31 +30,60 @@ def provider_chain(provider):
         return [(PROVIDERS["cuda"], {"use_tf32": "0"}), PROVIDERS["cpu"]]
     return [PROVIDERS["cpu"]]
 
-class Artifact:
-    """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name."""
 
-    def __init__(self, folder, provider="cpu"):
+class Artifact:
+    """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name; `graphs` are their declared roles."""
+
+    def __init__(self, folder, provider="cpu", threads=None):
+        if threads is not None and threads < 1:
+            raise ZooError(f"--threads must be at least 1, not {threads}")
         self.folder = Path(folder)
         self.manifest = read_manifest(folder)
+        self.graphs = Graphs(self.manifest["graphs"])
+        self.vocabularies = self.manifest["vocabularies"]
         self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
-        providers = provider_chain(provider)
-        options = onnxruntime.SessionOptions()
-        options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
+        self.providers = provider_chain(provider)
+        self.thread_counts = (threads, threads) if threads else (1, os.cpu_count() or 1)
+        self.paths = {name: self.checked(spec["onnx"]) for name, spec in self.manifest["graphs"].items()}
         self.sessions = {}
-        for name, graph in self.manifest["graphs"].items():
-            path = check_file(folder, self.manifest, graph["onnx"])
-            try:
-                self.sessions[name] = onnxruntime.InferenceSession(str(path), options, providers=providers)
-            except Exception as error:
-                raise ZooError(f"onnxruntime cannot load {path}: {str(error).splitlines()[0]}") from None
-        self.input_names = {name: {tensor.name for tensor in session.get_inputs()} for name, session in self.sessions.items()}
-        self.output_names = {name: [tensor.name for tensor in session.get_outputs()] for name, session in self.sessions.items()}
+        for name in self.paths:
+            self.check_declared(name, self.session(name, self.thread_counts[0]))
 
     @property
     def max_length(self):
-        return self.manifest.get("max_length")
+        return self.manifest["max_length"]
+
+    def checked(self, relative):
+        """The path of an artifact file whose sha256 is the manifest's."""
+        path = self.folder / relative
+        if relative not in self.manifest["files"]:
+            raise ZooError(f"{relative} is not listed in the manifest's files")
+        if not path.is_file():
+            raise ZooError(f"{path} is missing from the artifact")
+        if sha256(path) != self.manifest["files"][relative]:
+            raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
+        return path
+
+    def session(self, graph, threads):
+        if (graph, threads) not in self.sessions:
+            options = onnxruntime.SessionOptions()
+            options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
+            options.intra_op_num_threads = threads
+            try:
+                self.sessions[graph, threads] = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
+            except Exception as error:
+                raise ZooError(f"onnxruntime cannot load {self.paths[graph]}: {str(error).splitlines()[0]}") from None
+        return self.sessions[graph, threads]
+
+    def check_declared(self, graph, session):
+        """The graph's inputs and outputs must be the tensors the manifest declares, by name."""
+        spec = self.manifest["graphs"][graph]
+        for side, actual in (("inputs", session.get_inputs()), ("outputs", session.get_outputs())):
+            declared, found = [tensor["name"] for tensor in spec[side]], [tensor.name for tensor in actual]
+            if sorted(declared) != sorted(found):
+                raise ZooError(f"manifest field graphs.{graph}.{side} declares {', '.join(declared)}, but {spec['onnx']} has {', '.join(found)}")
 
     def run(self, graph, inputs):
-        """Outputs by name; inputs the graph does not take (encoder outputs, for a decoder without attention) are dropped."""
-        outputs = self.sessions[graph].run(None, {name: value for name, value in inputs.items() if name in self.input_names[graph]})
-        return dict(zip(self.output_names[graph], outputs))
+        rows = len(next(iter(inputs.values())))
+        session = self.session(graph, self.thread_counts[rows > SMALL_BATCH])
+        return dict(zip((output.name for output in session.get_outputs()), session.run(None, inputs)))

@@ -1,5 +1,6 @@
 """The lecture's alignment figure: source words across, target words down, darker = more attention."""
 import os
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -8,24 +9,31 @@ from zoo.core.errors import ZooError
 
 CELL = 26
 MARGIN = 8
+# DejaVu Sans has a glyph for every character of the shipped vocabularies (accents, `▁`), which Pillow's
+# default font lacks; a test checks it.
+FONT = Path(__file__).with_name("fonts") / "DejaVuSans.ttf"
 
 
-def text_size(draw, text, font):
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+def font(size=14):
+    from PIL import ImageFont
+
+    return ImageFont.truetype(str(FONT), size)
+
+
+def text_size(draw, text, label_font):
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=label_font)
     return right - left, bottom - top
 
 
 def draw_alignment(attention, source_tokens, target_tokens, path):
     """Writes a PNG of `attention` (target x source); the file appears only once complete."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     attention = np.asarray(attention, dtype="float64")[: len(target_tokens), : len(source_tokens)]
-    # SentencePiece marks word starts with U+2581, which the default font lacks.
-    source_tokens, target_tokens = ([token.replace("\u2581", "_") for token in tokens] for tokens in (source_tokens, target_tokens))
-    font = ImageFont.load_default(size=14)
+    label_font = font()
     measure = ImageDraw.Draw(Image.new("L", (1, 1)))
-    left = MARGIN + max(text_size(measure, token, font)[0] for token in target_tokens) + MARGIN
-    top = MARGIN + max(text_size(measure, token, font)[0] for token in source_tokens) + MARGIN
+    left = MARGIN + max(text_size(measure, token, label_font)[0] for token in target_tokens) + MARGIN
+    top = MARGIN + max(text_size(measure, token, label_font)[0] for token in source_tokens) + MARGIN
     image = Image.new("RGB", (left + CELL * len(source_tokens) + MARGIN, top + CELL * len(target_tokens) + MARGIN), "white")
     draw = ImageDraw.Draw(image)
     for t, row in enumerate(attention):
@@ -34,21 +42,21 @@ def draw_alignment(attention, source_tokens, target_tokens, path):
             box = (left + s * CELL, top + t * CELL, left + (s + 1) * CELL - 1, top + (t + 1) * CELL - 1)
             draw.rectangle(box, fill=(shade, shade, shade), outline=(220, 220, 220))
     for t, token in enumerate(target_tokens):
-        width, height = text_size(draw, token, font)
-        draw.text((left - MARGIN - width, top + t * CELL + (CELL - height) // 2 - 2), token, fill="black", font=font)
+        width, height = text_size(draw, token, label_font)
+        draw.text((left - MARGIN - width, top + t * CELL + (CELL - height) // 2 - 2), token, fill="black", font=label_font)
     for s, token in enumerate(source_tokens):
-        width, height = text_size(draw, token, font)
+        width, height = text_size(draw, token, label_font)
         label = Image.new("RGBA", (width + 4, height + 6), (255, 255, 255, 0))
-        ImageDraw.Draw(label).text((2, 0), token, fill="black", font=font)
+        ImageDraw.Draw(label).text((2, 0), token, fill="black", font=label_font)
         label = label.rotate(90, expand=True)
         image.paste(label, (left + s * CELL + (CELL - label.width) // 2, top - MARGIN - label.height), label)
     save_png(image, path, "heatmap")
 
 
 def save_png(image, path, what):
-    """Writes a Pillow image as PNG; the file appears only once complete."""
+    """Writes a Pillow image as PNG; the file appears only once complete, under a temporary name no other writer shares."""
     path = Path(path)
-    partial = path.with_name(path.name + ".partial")
+    partial = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     try:
         image.save(partial, format="PNG")
         os.replace(partial, path)

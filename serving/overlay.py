@@ -2,7 +2,7 @@
 import numpy as np
 
 from zoo.core.errors import ZooError
-from serving.heatmap import save_png, text_size
+from serving.heatmap import font, save_png, text_size
 
 MAX_PIXELS = 50_000_000  # larger is no photo but a decompression bomb or a mistake
 PANEL = 168  # pixels per panel side in the overlay (2x an 84-pixel scene)
@@ -33,11 +33,6 @@ def load_image(path, size):
     return np.asarray(grey, dtype=np.uint8)
 
 
-def pixels(scenes):
-    """The captioner's input: (n, size, size, 1) floats in [0, 1] from uint8 grey scenes (n, size, size)."""
-    return (np.asarray(scenes, dtype="float32") / 255.0)[..., None]
-
-
 def cell_masses(attention, cells_per_side):
     """Attention over an `n x n` grid, summed into `cells_per_side x cells_per_side` equal cells, row by row."""
     side = int(round(len(attention) ** 0.5))
@@ -48,9 +43,9 @@ def cell_masses(attention, cells_per_side):
 
 def draw_overlay(scene, attention, tokens, path):
     """Writes a PNG with the scene once per generated token, that step's attention upsampled over it in red."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.load_default(size=14)
+    label_font = font()
     rows = -(-len(tokens) // PANELS_PER_ROW)
     figure = Image.new("RGB", (PANEL * min(len(tokens), PANELS_PER_ROW), rows * (PANEL + LABEL_HEIGHT)), "white")
     draw = ImageDraw.Draw(figure)
@@ -63,6 +58,6 @@ def draw_overlay(scene, attention, tokens, path):
         panel = Image.composite(red, grey.convert("RGB"), heat.point(lambda value: int(value * 0.6)))
         x, y = PANEL * (step % PANELS_PER_ROW), (PANEL + LABEL_HEIGHT) * (step // PANELS_PER_ROW)
         figure.paste(panel, (x, y))
-        width, _ = text_size(draw, token, font)
-        draw.text((x + (PANEL - width) // 2, y + PANEL + 3), token, fill="black", font=font)
+        width, _ = text_size(draw, token, label_font)
+        draw.text((x + (PANEL - width) // 2, y + PANEL + 3), token, fill="black", font=label_font)
     save_png(figure, path, "overlay")

@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -5,22 +6,26 @@ from pathlib import Path
 
 import pytest
 
-from zoo.presets import preset_names
+from zoo.core.backends import BACKENDS, backend_environment
+from zoo.presets import PRESETS_FOLDER, preset_names
 
 REPO = Path(__file__).resolve().parent.parent
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 PRESETS = tuple(preset_names())
+FAMILIES = {name: json.loads((PRESETS_FOLDER / name / "metadata.json").read_text())["family"] for name in PRESETS}
+# The full gate (every backend, the SavedModel, decoding on every backend) runs for one preset per family, the
+# cheapest; every other preset gets the fast checks: tensor parity on tensorflow and a few decodings. `make verify`
+# runs the full gate on every preset.
+GATED = tuple(min((name for name in PRESETS if FAMILIES[name] == family), key=lambda name: (PRESETS_FOLDER / name / "model.weights.h5").stat().st_size) for family in sorted(set(FAMILIES.values())))
+DECODE_LIMITS = {"gated": 32, "fast": 4}
 
 # Tests that span every backend themselves (export, parity, serving) run once, in the tensorflow pass.
 once = pytest.mark.skipif(BACKEND != "tensorflow", reason="backend-independent: runs once, in the KERAS_BACKEND=tensorflow pass")
 
 
-def run(*arguments, backend=None, check=True):
+def run(*arguments, backend=None, check=True, stdin=None):
     """Runs `python ARGUMENTS` from the repository root; returns the completed process."""
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
-    if backend:
-        environment["KERAS_BACKEND"] = backend
-    result = subprocess.run([sys.executable, *arguments], cwd=REPO, env=environment, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, *arguments], cwd=REPO, env=backend_environment(backend), capture_output=True, text=True, input=stdin)
     if check and result.returncode != 0:
         raise AssertionError(f"{' '.join(arguments)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -39,15 +44,9 @@ def assert_one_line_error(result, *words):
         assert word in lines[0], lines[0]
 
 
-# Held-out sources the suite decodes per preset (greedy and beam 4, on three backends; verses are long);
-# `zoo parity` decodes all of them.
-DECODE_LIMITS = {"attention_en_fr_bible": 16, "seq2seq_en_fr_bible": 16}
-DECODE_LIMIT = 64
-
-
 class Artifacts(dict):
-    """Preset name -> artifact folder, each exported on first use (up to two minutes), its gate run on every backend:
-    the export tests read that parity report."""
+    """Preset name -> artifact folder, each exported on first use, its gate run on every backend for the `GATED`
+    presets and on tensorflow for the others: the export tests read that parity report."""
 
     def __init__(self, root):
         super().__init__()
@@ -55,9 +54,9 @@ class Artifacts(dict):
 
     def __missing__(self, name):
         from export.artifact import export_preset
-        from export.parity import BACKENDS
 
-        self[name] = export_preset(name, self.root / name, parity_backends=BACKENDS, decode_limit=DECODE_LIMITS.get(name, DECODE_LIMIT))
+        gated = name in GATED
+        self[name] = export_preset(name, self.root / name, parity_backends=BACKENDS if gated else ("tensorflow",), decode_limit=DECODE_LIMITS["gated" if gated else "fast"])
         return self[name]
 
 

@@ -1,10 +1,9 @@
 """English -> French Bible verses: subword vocabularies, length-bucketed training, BLEU by source length."""
-from zoo.core.tokenizers import SubwordTokenizer, TokenizerPair
-from training.data import bible
-from training.scores import corpus_bleu
 from training.batches import LengthBuckets
-from training.translation import teacher_forcing, translate, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
-from zoo.runner import keras_runner
+from training.data import bible
+from training.scores import corpus_bleu, decode_widths
+from training.translation import teacher_forcing, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
+from zoo.core.tokenizers import SubwordTokenizer, TokenizerPair
 
 SOURCE_VOCABULARY, TARGET_VOCABULARY = 8_000, 4_000
 TRAIN_MAX_TOKENS = 80  # training pairs longer than this (in either language, end token included) are left out: 2%
@@ -14,7 +13,6 @@ LENGTH_BUCKETS = ((1, 9), (10, 19), (20, 29), (30, 39), (40, 49), (50, 100))
 TITLE = "English -> French Bible verses"
 LENGTH_SCORE = "bleu"
 LENGTH_BUCKETING = "verses of 1-9, 10-19, ... 50+ words"
-BENCHMARK_SOURCES = "the first {count} English verses of the test books"
 OUT_OF_DOMAIN = (
     "The agreement on the European Economic Area was signed in August 1992.",
     "The cat is sleeping on the table.",
@@ -31,18 +29,9 @@ def prepare(recipe, seed):
     return tokenizer, {"train": LengthBuckets(train, recipe.batch_size, seed), "validation": teacher_forcing(tokenizer, *splits["validation"])}
 
 
-def held_out_sources(seed):
-    """English verses of the test books."""
-    return bible.load_splits()["test"][0]
-
-
 def held_out_inputs(tokenizer, seed):
     """Source ids of the test verses, which the parity gate decodes."""
-    return tokenizer.source.encode_batch(held_out_sources(seed))
-
-
-def benchmark_inputs(tokenizer, count, seed):
-    return held_out_inputs(tokenizer, seed)[:count]
+    return tokenizer.source.encode_batch(bible.load_splits()["test"][0])
 
 
 def bleu_by_length(sources, references, hypotheses):
@@ -60,17 +49,17 @@ def bleu_by_length(sources, references, hypotheses):
     return rows
 
 
-def decode_texts(model, tokenizer, sources, beam_width):
-    return [tokenizer.target.decode(r["ids"]) for r in translate(keras_runner(model), tokenizer, sources, MAX_LENGTH, beam_width)]
+def translations(model, tokenizer, sources, beam_widths):
+    """{decoding: texts} of `sources` for each beam width."""
+    decoded = decode_widths(model, tokenizer.source.encode_batch(sources), MAX_LENGTH, beam_widths)
+    return {decoding: [tokenizer.target.decode(result["ids"]) for result in results] for decoding, results in decoded.items()}
 
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
     """Corpus BLEU (sacrebleu, default 13a tokenisation, cased) of greedy and beam decoding, overall and per source-length bucket."""
     sources, references = bible.load_splits()[split]
     metrics = {f"{split}_verses": len(sources)}
-    for width in beam_widths:
-        decoding = "greedy" if width == 1 else f"beam{width}"
-        hypotheses = decode_texts(model, tokenizer, sources, width)
+    for decoding, hypotheses in translations(model, tokenizer, sources, beam_widths).items():
         metrics[f"{split}_{decoding}_bleu"] = corpus_bleu(hypotheses, references)
         for row in bleu_by_length(sources, references, hypotheses):
             metrics[f"{decoding}_bleu_{row['length'].replace('-', '_').replace(' ', '_')}"] = row["bleu"]
@@ -80,13 +69,13 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
 def length_rows(model, tokenizer, seed):
     """Greedy corpus BLEU on the test verses of each length bucket."""
     sources, references = bible.load_splits()["test"]
-    return bleu_by_length(sources, references, decode_texts(model, tokenizer, sources, beam_width=1))
+    return bleu_by_length(sources, references, translations(model, tokenizer, sources, (1,))["greedy"])
 
 
 def card_extras(model, tokenizer, metrics, folder):
     sources, references = bible.load_splits()["test"]
     picked = [0, 100, 300]
     texts = [sources[i] for i in picked] + list(OUT_OF_DOMAIN)
-    translations = decode_texts(model, tokenizer, texts, beam_width=4)
+    outputs = translations(model, tokenizer, texts, (4,))["beam4"]
     references = [references[i] for i in picked] + ["(out of domain, no reference)"] * len(OUT_OF_DOMAIN)
-    return {"examples": [{"source": s, "translation": t, "reference": r} for s, t, r in zip(texts, translations, references)]}
+    return {"examples": [{"source": s, "translation": t, "reference": r} for s, t, r in zip(texts, outputs, references)]}

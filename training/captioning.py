@@ -3,25 +3,21 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.core.decoding import beam_search_in_batches
-from serving.overlay import cell_masses, draw_overlay, pixels
-from zoo.core.tokenizers import WordTokenizer
+from serving.overlay import cell_masses, draw_overlay
 from training.batches import ShuffledBatches
 from training.data import fashion_scenes
-from training.scores import corpus_bleu
+from training.scores import corpus_bleu, decode_widths
 from training.translation import decoder_targets
-from zoo.runner import keras_runner
+from zoo.core.images import pixels
+from zoo.core.tokenizers import WordTokenizer
 
 TRAIN_SIZE = 160_000
 MAX_LENGTH = 32  # caption tokens, the end token included; the longest caption has 25
-DECODING_BATCH = 256
-# The first 200 test scenes, shipped: tests and the parity gate need no Debian package.
+# The first 200 test scenes of `fashion_scenes.load_splits(0)`, shipped: tests need no Debian package.
 SAMPLE = Path(fashion_scenes.__file__).with_name("fashion_scenes_sample.npz")
-SAMPLE_SIZE = 200
 ARTICLES = ("a", "an")
 # Grounding is measured at three steps of each item phrase "a(n) ITEM at the POSITION".
 PHRASE_STEPS = ("article", "item", "position")
-BENCHMARK_SOURCES = "the first {count} shipped sample scenes"
 
 
 def vocabulary_sizes(tokenizer):
@@ -61,23 +57,9 @@ def load_split(split, seed):
     return fashion_scenes.load_splits(seed, train_size=0)[split]
 
 
-def write_sample(seed=0):
-    """Writes the shipped sample: the first SAMPLE_SIZE test scenes (Fashion-MNIST is MIT-licensed)."""
-    scenes, layouts, captions = fashion_scenes.load_splits(seed, train_size=0)["test"]
-    np.savez_compressed(SAMPLE, scenes=scenes[:SAMPLE_SIZE], layouts=layouts[:SAMPLE_SIZE], captions=np.array(captions[:SAMPLE_SIZE]))
-
-
 def held_out_inputs(tokenizer, seed):
-    """Encoder inputs of the held-out scenes that the parity gate decodes: the shipped sample."""
-    return pixels(load_split("sample", seed)[0])
-
-
-def benchmark_inputs(tokenizer, count, seed):
-    return held_out_inputs(tokenizer, seed)[:count]
-
-
-def caption_scenes(run, scenes, beam_width):
-    return beam_search_in_batches(run, pixels(scenes), MAX_LENGTH, beam_width, DECODING_BATCH)
+    """The held-out scenes the parity gate decodes (grey uint8 images): the shipped sample."""
+    return load_split("sample", seed)[0]
 
 
 def phrase_steps(tokens):
@@ -118,15 +100,12 @@ def grounding(results, layouts, tokenizer):
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
     """BLEU-4 (sacrebleu) and exact caption match for greedy and beam decoding; attention grounding of the greedy captions."""
     scenes, layouts, captions = load_split(split, seed)
-    run = keras_runner(model)
     metrics = {f"{split}_scenes": len(scenes)}
-    for width in beam_widths:
-        decoding = "greedy" if width == 1 else f"beam{width}"
-        results = caption_scenes(run, scenes, width)
+    for decoding, results in decode_widths(model, pixels(scenes), MAX_LENGTH, beam_widths).items():
         hypotheses = [tokenizer.decode(result["ids"]) for result in results]
         metrics[f"{split}_{decoding}_bleu4"] = corpus_bleu(hypotheses, captions)
         metrics[f"{split}_{decoding}_exact_match"] = round(float(np.mean([h == c for h, c in zip(hypotheses, captions)])), 4)
-        if width == 1:
+        if decoding == "greedy":
             metrics.update(grounding(results, layouts, tokenizer))
     return metrics
 
@@ -134,7 +113,7 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
 def card_extras(model, tokenizer, metrics, folder):
     """Metrics on the shipped sample (what the tests recompute), example captions and an attention overlay."""
     scenes, _, captions = load_split("sample", 0)
-    results = caption_scenes(keras_runner(model), scenes[:6], beam_width=1)
+    results = decode_widths(model, pixels(scenes[:6]), MAX_LENGTH, (1,))["greedy"]
     examples = [{"source": f"sample scene {i}", "translation": tokenizer.decode(r["ids"]), "reference": captions[i]} for i, r in enumerate(results)]
     tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
     draw_overlay(scenes[0], results[0]["attention"], tokens, Path(folder) / "attention_overlay.png")

@@ -1,9 +1,9 @@
 """Many-to-one classification of surnames by origin: accuracy, macro-F1, a confusion matrix."""
 import numpy as np
 
-from zoo.core.tokenizers import CharTokenizer
 from training.batches import ShuffledBatches
 from training.data import surnames
+from zoo.core.tokenizers import CharTokenizer
 
 MAX_LENGTH = 48
 
@@ -65,6 +65,10 @@ def plot_confusion_matrix(matrix, labels, path):
 
 def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size, "num_classes": len(tokenizer.labels)}
+
+
+def held_out_inputs(tokenizer, seed):
+    """None: a classifier decodes nothing for the parity gate (its graphs are compared tensor by tensor)."""
 
 
 def card_extras(model, tokenizer, metrics, folder):

@@ -8,6 +8,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,10 +20,10 @@ from training.checkpoint import Checkpoint
 from training.model_card import write_model_card
 from training.recipes import RECIPES
 from zoo.core.errors import ZooError
-from zoo.core.folders import check_output_folder, write_folder
+from zoo.core.folders import check_output_folder, sha256, write_folder
 from zoo.core.tokenizers import save_tokenizer
 from zoo.models import MODEL_CLASSES
-from zoo.presets import METADATA_VERSION, sha256
+from zoo.presets import HELD_OUT, METADATA_VERSION
 
 
 def make_deterministic(seed):
@@ -144,40 +145,57 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
         "epoch_devices": progress["epoch_devices"],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
         "date": datetime.date.today().isoformat(),
+        "commit": commit(),
         "history": progress["history"],
     }
-    write_folder(out, "preset", lambda folder: write_preset(folder, name, recipe, model, tokenizer, metrics, training))
+    description = {
+        "name": name, "family": recipe.family, "task": recipe.task, "description": recipe.description, "dataset": recipe.dataset,
+        "recipe": recipe.settings(), "versions": {"python": sys.version.split()[0], "keras": keras.__version__, "numpy": np.__version__, backend: backend_version()},
+    }
+    write_folder(out, "preset", lambda folder: write_preset(folder, description, recipe.task_module, model, tokenizer, metrics, training))
     checkpoint.remove()
     return out
 
 
-def write_preset(folder, name, recipe, model, tokenizer, metrics, training):
-    """Writes the preset files into `folder`; the weights are saved without the optimizer's state."""
-    weights_only = build_model(recipe, tokenizer)
+# What says what a preset is and how it was trained (its recipe, the versions that trained it): kept when it is refreshed.
+DESCRIPTION = ("name", "family", "task", "description", "dataset", "recipe", "versions")
+
+
+def write_preset(folder, description, task, model, tokenizer, metrics, training):
+    """Writes the preset files into `folder`: weights without the optimizer's state, vocabulary, config, the encoded
+    held-out inputs, metadata and card."""
+    config = {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
+    weights_only = type(model)(**config)
+    weights_only.build_for_inputs()
     weights_only.set_weights(model.get_weights())
     weights_only.save_weights(folder / "model.weights.h5")
     save_tokenizer(tokenizer, folder / "vocab.json")
-    config = {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
     (folder / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config}, indent=1))
-    extras = recipe.task_module.card_extras(model, tokenizer, metrics, folder)
+    extras = task.card_extras(model, tokenizer, metrics, folder)
+    held_out = task.held_out_inputs(tokenizer, training["seed"])
+    if held_out is not None:
+        np.savez_compressed(folder / HELD_OUT, inputs=held_out)
+        extras["held_out_sha256"] = sha256(folder / HELD_OUT)
     metadata = {
         "metadata_version": METADATA_VERSION,
-        "name": name,
-        "family": recipe.family,
-        "task": recipe.task,
-        "description": recipe.description,
-        "dataset": recipe.dataset,
+        **description,
         "parameters": int(model.count_params()),
         "weights_sha256": sha256(folder / "model.weights.h5"),
-        "max_length": recipe.task_module.MAX_LENGTH,
+        "max_length": task.MAX_LENGTH,
         "metrics": metrics,
         "training": training,
-        "recipe": recipe.settings(),
-        "versions": {"python": sys.version.split()[0], "keras": keras.__version__, "numpy": np.__version__, keras.backend.backend(): backend_version()},
         **extras,
     }
     (folder / "metadata.json").write_text(json.dumps(metadata, indent=1, ensure_ascii=False))
     write_model_card(folder, metadata)
+
+
+def commit():
+    """The git commit of the code that trained, where there is one: the weights are bit-exact at that commit."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
 
 
 def backend_version():

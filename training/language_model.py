@@ -3,11 +3,11 @@ import math
 
 import numpy as np
 
-from zoo.core.decoding import sample_text
-from zoo.core.tokenizers import CharTokenizer
 from training.batches import ShuffledBatches
 from training.data import shakespeare
-from zoo.runner import keras_runner
+from zoo.core.decoding import sample_text
+from zoo.core.tokenizers import CharTokenizer
+from zoo.runner import KerasRunner
 
 SAMPLE_PROMPT = "ROMEO:\n"
 MAX_LENGTH = None  # a prompt of any length
@@ -50,11 +50,15 @@ def evaluate(model, tokenizer, seed, split="test"):
 
 def sample(model, tokenizer, length=300, temperature=0.8, seed=0):
     """A sample from the Keras model, through the same numpy decoding loop that serving uses."""
-    return sample_text(keras_runner(model), tokenizer, SAMPLE_PROMPT, length, temperature, np.random.default_rng(seed))
+    return sample_text(KerasRunner(model), tokenizer, SAMPLE_PROMPT, length, temperature, np.random.default_rng(seed))
 
 
 def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size}
+
+
+def held_out_inputs(tokenizer, seed):
+    """None: a language model decodes nothing for the parity gate (its graphs are compared tensor by tensor)."""
 
 
 def card_extras(model, tokenizer, metrics, folder):

@@ -5,6 +5,17 @@ def format_metrics(metrics):
     return "\n".join(f"| {key} | {value} |" for key, value in metrics.items() if key != "confusion_matrix")
 
 
+def trained(training):
+    """How the preset was trained, in one line; older presets recorded fewer of these facts."""
+    devices = f"{training['data_parallel']} device{'s' if training['data_parallel'] > 1 else ''} ({', '.join(training['devices'])})" if "devices" in training else "devices not recorded"
+    steps = f" = {training['steps']:,} steps of {training['batch_size']}" if "steps" in training else ""
+    return (
+        f"Trained on the {training['backend']} backend, {devices}, for {training['epochs']} epochs{steps} in "
+        f"{training['seconds'] / 60:.1f} minutes on {training['machine']}, {training['date']}"
+        + (f", code at commit `{training['commit'][:12]}`" if training.get("commit") else "")
+    )
+
+
 def write_model_card(folder, metadata):
     training = metadata["training"]
     lines = [
@@ -16,8 +27,7 @@ def write_model_card(folder, metadata):
         f"- Parameters: {metadata['parameters']:,}",
         f"- Data: {metadata['dataset']}",
         f"- Model: {metadata['recipe']['model']}",
-        f"- Trained on the {training['backend']} backend for {training['epochs']} epochs in "
-        f"{training['seconds'] / 60:.1f} minutes on {training['machine']}, {training['date']}",
+        f"- {trained(training)}",
         f"- Reproduce: `{training['command']}`, then `zoo evaluate DIR` recomputes the metrics below",
         f"- Weights sha256: `{metadata['weights_sha256']}`",
         "",

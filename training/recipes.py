@@ -2,6 +2,7 @@
 from dataclasses import dataclass, fields
 
 from training import bible_translation, captioning, classification, language_model, translation
+from training.task import Task
 
 
 @dataclass(frozen=True)
@@ -10,7 +11,7 @@ class Recipe:
     task: str
     description: str
     dataset: str
-    task_module: object
+    task_module: Task
     model_class: str
     model: dict
     epochs: int
@@ -82,7 +83,7 @@ RECIPES = {
             task_module=bible_translation,
             model_class=model_class,
             model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.3, "tie_embeddings": True, **extra},
-            epochs=20,
+            epochs=15,
             batch_size=64,
             learning_rate=2e-3,
         )

@@ -1,21 +1,18 @@
 """Sequence-to-sequence translation: teacher-forced training, greedy and beam evaluation by source length."""
 import numpy as np
 
-from zoo.core.decoding import BOS_ID, beam_search_in_batches
-from zoo.core.tokenizers import PAD_ID, TokenizerPair, WordTokenizer
 from training.batches import ShuffledBatches
 from training.data import numbers
-from zoo.runner import keras_runner
+from training.scores import decode_widths
+from zoo.core.tokenizers import BOS_ID, PAD_ID, TokenizerPair, WordTokenizer
 
 TRAIN_SIZE = 307_200
 DIGIT_BUCKETS = ((1, 3), (4, 6), (7, 9), (10, 12))
-BATCH = 512
 MAX_LENGTH = 48  # source tokens, the end token included; 12-digit numbers need at most 33
 EXAMPLES = (7, 80, 91, 423, 1_001, 71_000_000, 999_999_999_999)
 TITLE = "English -> French number words"
 LENGTH_SCORE = "exact_match"
 LENGTH_BUCKETING = "one bucket per digit count, 1-12"
-BENCHMARK_SOURCES = "the English words of {count} numbers drawn from 1 to 999,999,999,999 (seed {seed})"
 
 
 def vocabulary_sizes(tokenizer):
@@ -42,29 +39,13 @@ def prepare(recipe, seed):
     return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
-def benchmark_inputs(tokenizer, count, seed):
-    """Source ids of the English words of `count` random numbers (all lengths, unlike the test set's order)."""
-    numbers_ = np.random.default_rng(seed).integers(1, 10**12 - 1, count, endpoint=True)
-    return tokenizer.source.encode_batch([numbers.words(n, "en") for n in numbers_])
-
-
-def held_out_sources(seed):
-    """English texts of the test numbers."""
-    return numbers.load_splits(seed, train_size=0)["test"][1]
-
-
 def held_out_inputs(tokenizer, seed):
     """Source ids of the test numbers, which the parity gate decodes."""
-    return tokenizer.source.encode_batch(held_out_sources(seed))
+    return tokenizer.source.encode_batch(numbers.load_splits(seed, train_size=0)["test"][1])
 
 
 def max_target_length(tokenizer, texts):
     return max(len(tokenizer.target.encode(text)) for text in texts)
-
-
-def translate(run, tokenizer, sources, max_length, beam_width=1):
-    """Decoded results for `sources` (texts), by the shared numpy loop."""
-    return beam_search_in_batches(run, tokenizer.source.encode_batch(sources), max_length, beam_width, BATCH)
 
 
 def score(tokenizer, results, references):
@@ -79,24 +60,22 @@ def score(tokenizer, results, references):
 
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
-    """Exact match and token accuracy, overall and per digit-count bucket, for greedy and beam decoding."""
+    """Exact match and token accuracy, overall and per digit-count bucket, for greedy and beam decoding; exact match on round numbers."""
     splits = numbers.load_splits(seed, train_size=0)
     numbers_, sources, targets = splits[split]
     _, round_sources, round_targets = splits["round_test"]
-    run = keras_runner(model)
     max_length = max_target_length(tokenizer, targets + round_targets) + 5
+    decoded = decode_widths(model, tokenizer.source.encode_batch(sources + round_sources), max_length, beam_widths)
     metrics = {}
-    for width in beam_widths:
-        decoding = "greedy" if width == 1 else f"beam{width}"
-        results = translate(run, tokenizer, sources, max_length, width)
+    for decoding, results in decoded.items():
+        results, round_results = results[: len(sources)], results[len(sources) :]
         overall = score(tokenizer, results, targets)
         metrics[f"test_{decoding}_exact_match"] = overall["exact_match"]
         metrics[f"test_{decoding}_token_accuracy"] = overall["token_accuracy"]
         for low, high in DIGIT_BUCKETS:
             rows = [i for i, n in enumerate(numbers_) if low <= len(str(n)) <= high]
-            bucket = score(tokenizer, [results[i] for i in rows], [targets[i] for i in rows])
-            metrics[f"{decoding}_exact_match_{low}_{high}_digits"] = bucket["exact_match"]
-        metrics[f"round_test_{decoding}_exact_match"] = score(tokenizer, translate(run, tokenizer, round_sources, max_length, width), round_targets)["exact_match"]
+            metrics[f"{decoding}_exact_match_{low}_{high}_digits"] = score(tokenizer, [results[i] for i in rows], [targets[i] for i in rows])["exact_match"]
+        metrics[f"round_test_{decoding}_exact_match"] = score(tokenizer, round_results, round_targets)["exact_match"]
     metrics["test_numbers"], metrics["round_test_numbers"] = len(numbers_), len(round_sources)
     return metrics
 
@@ -104,7 +83,7 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
 def length_rows(model, tokenizer, seed):
     """Greedy exact match and token accuracy on the test numbers of each digit count."""
     numbers_, sources, targets = numbers.load_splits(seed, train_size=0)["test"]
-    results = translate(keras_runner(model), tokenizer, sources, MAX_LENGTH)
+    results = decode_widths(model, tokenizer.source.encode_batch(sources), MAX_LENGTH, (1,))["greedy"]
     rows = []
     for digits in range(1, numbers.MAX_DIGITS + 1):
         picked = [i for i, n in enumerate(numbers_) if len(str(n)) == digits]
@@ -116,5 +95,5 @@ def length_rows(model, tokenizer, seed):
 
 def card_extras(model, tokenizer, metrics, folder):
     sources = [numbers.words(n, "en") for n in EXAMPLES]
-    results = translate(keras_runner(model), tokenizer, sources, MAX_LENGTH, beam_width=4)
+    results = decode_widths(model, tokenizer.source.encode_batch(sources), MAX_LENGTH, (4,))["beam4"]
     return {"examples": [{"source": s, "translation": tokenizer.target.decode(r["ids"]), "reference": numbers.words(n, "fr")} for s, r, n in zip(sources, results, EXAMPLES)]}

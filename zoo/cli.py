@@ -4,9 +4,8 @@ import json
 import os
 import sys
 
+from zoo.core.backends import BACKENDS
 from zoo.core.errors import ZooError
-
-BACKENDS = ("tensorflow", "jax", "torch")
 
 
 def use_backend(backend, host_devices=None):
@@ -66,6 +65,8 @@ def evaluate_command(arguments):
     from zoo.presets import Preset
 
     preset = Preset(arguments.preset)
+    if preset.name not in RECIPES:
+        raise ZooError(f"no recipe for {preset.name!r}: its held-out split is unknown here")
     model = preset.load_model()
     task = RECIPES[preset.name].task_module
     if arguments.sample and "sample_metrics" not in preset.metadata:
@@ -82,6 +83,13 @@ def evaluate_command(arguments):
             print(f"{key:<30} {card.get(key, '-')!s:>12} {value!s:>14}")
 
 
+def refresh_command(arguments):
+    use_backend(arguments.backend)
+    from training.refresh import refresh
+
+    print(f"wrote preset folder {refresh(arguments.preset, arguments.out)}")
+
+
 def export_command(arguments):
     from export.artifact import FORMATS, export_preset
 
@@ -91,10 +99,9 @@ def export_command(arguments):
 
 
 def parity_command(arguments):
-    from export.parity import BACKENDS as PARITY_BACKENDS
     from export.parity import check_parity, failures, format_report
 
-    backends = split_list(arguments.backends, PARITY_BACKENDS, "backend")
+    backends = split_list(arguments.backends, BACKENDS, "backend")
     providers = split_list(arguments.providers, ("cpu", "cuda"), "provider")
     report = check_parity(arguments.artifact, backends, ["cpu", *[p for p in providers if p != "cpu"]])
     print(format_report(report))
@@ -145,11 +152,20 @@ def parse_arguments(argv):
     evaluation.add_argument("--sample", action="store_true", help="captioners: score the shipped sample of test scenes (no Debian package needed)")
     evaluation.set_defaults(run=evaluate_command)
 
+    refreshing = commands.add_parser("refresh", help="rewrite a preset with today's code, its metrics re-measured, not retrained")
+    refreshing.add_argument("preset", help="preset name or folder")
+    refreshing.add_argument("--out", required=True, help="preset folder to write: absent, empty, or a preset folder zoo wrote holding nothing else")
+    refreshing.add_argument("--backend", choices=BACKENDS)
+    refreshing.set_defaults(run=refresh_command)
+
     exporting = commands.add_parser("export", help="write an artifact folder: ONNX, SavedModel, manifest")
     exporting.add_argument("preset", help="preset name or folder")
-    exporting.add_argument("--out", required=True)
+    exporting.add_argument(
+        "--out", required=True, help="artifact folder to write: absent, empty, or an artifact folder zoo wrote holding nothing else; "
+        "it is replaced by exactly the files zoo writes",
+    )
     exporting.add_argument("--formats", default="onnx,savedmodel")
-    exporting.add_argument("--opset", type=int, default=17)
+    exporting.add_argument("--opset", type=int, default=17, help="ONNX opset, 14 to 18 (default 17)")
     exporting.set_defaults(run=export_command)
 
     parity = commands.add_parser("parity", help="check an artifact against Keras on each backend")

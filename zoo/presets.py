@@ -1,30 +1,33 @@
-"""Pretrained presets: folders of config, weights, vocabulary, metadata and a model card.
+"""Pretrained presets: folders of config, weights, vocabulary, metadata, a model card and held-out inputs.
 
 A preset is named (`char_rnn_shakespeare`, shipped in `zoo/presets/`) or given as a folder
-(what `zoo train` writes). The weights are hash-checked against the metadata before loading.
+(what `zoo train` writes). The weights and held-out inputs are hash-checked against the metadata before use.
 """
-import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
+
 from zoo.core.errors import ZooError
-from zoo.core.tokenizers import load_tokenizer
+from zoo.core.folders import sha256
+from zoo.core.tokenizers import tokenizer_from_dict
 
 PRESETS_FOLDER = Path(__file__).parent / "presets"
-METADATA_VERSION = 2  # 2: weights without optimizer state, devices and per-epoch times in `training`
+METADATA_VERSION = 2  # 2: weights without optimizer state, held-out inputs, devices and per-epoch times in `training`
 FILES = ("config.json", "model.weights.h5", "vocab.json", "metadata.json", "README.md")
-
-
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# The encoded held-out inputs (token ids, or grey uint8 images) that the parity gate decodes.
+HELD_OUT = "held_out.npz"
 
 
 def preset_names():
     return sorted(path.parent.name for path in PRESETS_FOLDER.glob("*/metadata.json"))
+
+
+def read_json(path):
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ZooError(f"cannot read {path}: {error}") from None
 
 
 class Preset:
@@ -40,19 +43,18 @@ class Preset:
         if missing:
             raise ZooError(f"preset folder {path} lacks {', '.join(missing)}")
         self.path = path
-        self.config = json.loads((path / "config.json").read_text())
-        self.metadata = json.loads((path / "metadata.json").read_text())
-        self.tokenizer = load_tokenizer(path / "vocab.json")
+        self.config = read_json(path / "config.json")
+        self.metadata = read_json(path / "metadata.json")
+        self.tokenizer = tokenizer_from_dict(read_json(path / "vocab.json"))
         self.name = self.metadata["name"]
 
-    def check_weights(self):
-        expected = self.metadata["weights_sha256"]
-        actual = sha256(self.path / "model.weights.h5")
+    def checked(self, file, key):
+        """The path of `file`, whose sha256 must be the metadata's `key`."""
+        path, expected = self.path / file, self.metadata[key]
+        actual = sha256(path)
         if actual != expected:
-            raise ZooError(
-                f"weights file {self.path / 'model.weights.h5'} has sha256 {actual[:16]}..., the metadata expects "
-                f"{expected[:16]}...: the file is corrupted or was replaced; restore it or retrain the preset"
-            )
+            raise ZooError(f"{path} has sha256 {actual[:16]}..., the metadata expects {expected[:16]}...: the file is corrupted or was replaced; restore it or retrain the preset")
+        return path
 
     def build_model(self):
         """The model with fresh weights, built (so that its weights exist) but not loaded."""
@@ -63,10 +65,20 @@ class Preset:
         return model
 
     def load_model(self):
-        self.check_weights()
+        path = self.checked("model.weights.h5", "weights_sha256")
         model = self.build_model()
-        model.load_weights(self.path / "model.weights.h5")
+        try:
+            model.load_weights(path)
+        except Exception as error:  # h5py and Keras raise many kinds; the file matched its hash, so the preset itself is bad
+            raise ZooError(f"cannot load {path}: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
         return model
+
+    def held_out(self):
+        """The encoded held-out inputs, or None where the preset ships none."""
+        if "held_out_sha256" not in self.metadata:
+            return None
+        with np.load(self.checked(HELD_OUT, "held_out_sha256")) as arrays:
+            return arrays["inputs"]
 
 
 def load(name_or_dir):
@@ -78,6 +90,6 @@ def list_presets():
     """Name, family, task, parameter count and headline metrics of each shipped preset."""
     rows = []
     for name in preset_names():
-        metadata = json.loads((PRESETS_FOLDER / name / "metadata.json").read_text())
+        metadata = read_json(PRESETS_FOLDER / name / "metadata.json")
         rows.append({key: metadata[key] for key in ("name", "family", "task", "parameters", "metrics")})
     return rows

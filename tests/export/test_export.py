@@ -1,81 +1,104 @@
 import json
+import shutil
 
 import numpy as np
 import onnx
 import pytest
 
-from export.parity import BACKENDS, DECODING_TIE, compare_decodings, decodings, failures, parity_cases
-from zoo.core.decoding import BOS_ID, EOS_ID
-from serving.artifact import read_manifest
-from tests.conftest import DECODE_LIMIT, DECODE_LIMITS, PRESETS, assert_one_line_error, once, zoo_cli
-from zoo.presets import sha256
+from export.parity import DECODING_TIE, compare_decodings, decodings, failures, parity_cases
+from tests.conftest import BACKENDS, DECODE_LIMITS, GATED, PRESETS, assert_one_line_error, once, zoo_cli
+from zoo.core.contract import Graphs
+from zoo.core.folders import MARKER, sha256
+from zoo.core.manifest import read_manifest, write_manifest
+from zoo.core.tokenizers import BOS_ID, EOS_ID
+
+# The roles each kind of graph declares, inputs then outputs, by preset family.
+ROLES = {
+    "vanilla_rnn": {"sequence": (["tokens"], {"logits", "state"}), "step": (["tokens", "state"], {"logits", "state"})},
+    "seq2seq": {"encoder": (["tokens"], {"memory", "padding_mask", "state"}), "decoder_step": (["tokens", "state"], {"logits", "state"})},
+    "attention_seq2seq": {
+        "encoder": (["tokens"], {"memory", "padding_mask", "keys", "state"}),
+        "decoder_step": (["tokens", "state", "memory", "padding_mask", "keys"], {"logits", "state", "attention"}),
+    },
+    "captioner": {"encoder": (["image"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"})},
+}
 
 
 @once
 @pytest.mark.parametrize("name", PRESETS)
-def test_artifact_is_complete_and_checked(artifacts, name):
+def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     folder = artifacts[name]
     manifest = read_manifest(folder)
-    assert manifest["preset"] == name and manifest["opset"] == 17
-    encoder_decoder = manifest["task"] in ("translation", "captioning")
-    assert set(manifest["graphs"]) == ({"encoder", "decoder_step"} if encoder_decoder else {"sequence", "step"})
-    for graph in manifest["graphs"].values():
+    assert manifest["preset"] == name and manifest["opset"] == 17 and manifest["format_version"] == 2
+    expected = ROLES[manifest["family"]]
+    assert set(manifest["graphs"]) == set(expected)
+    for graph_name, graph in manifest["graphs"].items():
         onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
         assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"])
-    if manifest["task"] == "captioning":
-        assert manifest["graphs"]["encoder"]["inputs"] == [{"name": "image", "shape": ["batch", 84, 84, 1], "dtype": "float32"}]
+        inputs, outputs = expected[graph_name]
+        logits = "class_logits" if manifest["task"] == "classification" else "logits"
+        assert [tensor["role"] for tensor in graph["inputs"]] == inputs
+        assert {tensor["role"] for tensor in graph["outputs"]} == {logits if role == "logits" else role for role in outputs}
+        assert all(manifest["vocabularies"][tensor["vocabulary"]] > 3 for tensor in graph["inputs"] + graph["outputs"] if "vocabulary" in tensor)
+    if manifest["image"]:
+        assert manifest["graphs"]["encoder"]["inputs"] == [{"name": "image", "role": "image", "shape": ["batch", 84, 84, 1], "dtype": "float32"}]
         assert manifest["attention_grid"] == [6, 6] and manifest["image"]["size"] == 84
-        # tf2onnx leaves the 36 grid positions unnamed-dynamic; the grid shape comes from the manifest.
-        assert {"name": "attention", "shape": ["batch", "time"], "dtype": "float32"} in manifest["graphs"]["decoder_step"]["outputs"]
-    else:
-        first_graph, token_input = ("encoder", "source") if encoder_decoder else ("sequence", "tokens")
-        assert manifest["graphs"][first_graph]["inputs"] == [{"name": token_input, "shape": ["batch", "time"], "dtype": "int32"}]
+    assert (manifest["held_out"] is None) == (manifest["max_target_length"] is None)
     for relative, digest in manifest["files"].items():
         assert sha256(folder / relative) == digest
-    assert (folder / "saved_model" / "saved_model.pb").is_file()
-    assert not folder.with_name(folder.name + ".partial").exists()
+    assert (folder / "saved_model" / "saved_model.pb").is_file() and (folder / MARKER).is_file()
+    assert not [path for path in folder.parent.iterdir() if ".partial-" in path.name]
 
 
 @once
 @pytest.mark.parametrize("name", PRESETS)
-def test_parity_gate_passes_on_every_backend(artifacts, name):
-    """The export's gate, run here on every backend; encoder-decoders decode part of their held-out set
-    (`zoo parity` decodes all of it: minutes on torch)."""
+def test_parity_gate_passes(artifacts, name):
+    """The export's gate: on every backend and the SavedModel for one preset per family (`GATED`), on tensorflow
+    for the others; encoder-decoders decode part of their held-out set (`zoo parity` decodes all of it)."""
     manifest = read_manifest(artifacts[name])
     report = manifest["parity"]
+    backends = BACKENDS if name in GATED else ("tensorflow",)
     candidates = {row["candidate"] for row in report["rows"]}
-    assert {"keras-tensorflow", "keras-jax", "keras-torch", "savedmodel"} <= candidates
+    assert candidates == {f"keras-{backend}" for backend in backends} | {"savedmodel"}
     assert report["passed"], failures(report)
     outputs = {output["name"] for graph in manifest["graphs"].values() for output in graph["outputs"]}
     assert {row["tensor"] for row in report["rows"]} == outputs
     if manifest["max_target_length"]:
-        assert {(row["decoding"], row["candidate"]) for row in report["decoding"]["rows"]} == {
-            (f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in BACKENDS
-        }
-        assert all(row["sentences"] == DECODE_LIMITS.get(name, DECODE_LIMIT) for row in report["decoding"]["rows"])
-    if "attention" in outputs:
+        assert {(row["decoding"], row["candidate"]) for row in report["decoding"]["rows"]} == {(f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in backends}
+        assert all(row["sentences"] == DECODE_LIMITS["gated" if name in GATED else "fast"] for row in report["decoding"]["rows"])
+    if any(graph["kind"] == "decoder_step" and Graphs(manifest["graphs"]).tensor(name_, "outputs", "attention") for name_, graph in manifest["graphs"].items()):
         assert set(report["attention_invariants"]) == candidates | {"onnxruntime-cpu"}
 
 
 @once
 def test_parity_cases_cover_batches_lengths_and_padding(artifacts):
-    cases = parity_cases(read_manifest(artifacts["char_rnn_shakespeare"]))
+    cases = parity_cases(read_manifest(artifacts["rnn_surname_origin"]))
     sequence = {label: inputs["tokens"] for label, (graph, inputs) in cases.items() if graph == "sequence"}
     assert {tokens.shape for tokens in sequence.values()} == {(b, t) for b in (1, 3, 64) for t in (1, 7, 300)}
     assert (sequence["sequence.b64.t300"] == 0).any() and (sequence["sequence.b64.t300"][0] != 0).all()
 
 
-def first_choice_decoder(lead):
-    """A decoder whose first token is id 3 by `lead` (log-probability) over id 4, then the end."""
+class FirstChoiceDecoder:
+    """A runner whose decoder's first token is id 3 by `lead` (log-probability) over id 4, then the end."""
 
-    def run(graph, inputs):
+    graphs = Graphs({
+        "encoder": {"kind": "encoder", "inputs": [{"name": "source", "role": "tokens"}], "outputs": [{"name": "initial_state", "role": "state"}]},
+        "decoder_step": {
+            "kind": "decoder_step",
+            "inputs": [{"name": "previous_token", "role": "tokens"}, {"name": "state", "role": "state"}],
+            "outputs": [{"name": "logits", "role": "logits"}, {"name": "new_state", "role": "state"}],
+        },
+    })
+
+    def __init__(self, lead):
+        self.lead = lead
+
+    def run(self, graph, inputs):
         if graph == "encoder":
             return {"initial_state": np.zeros((len(inputs["source"]), 1), "float32")}
-        logits = np.tile([0.0, 0.0, 0.0, 1.0, 1.0 - lead, -5.0], (len(inputs["previous_token"]), 1))
+        logits = np.tile([0.0, 0.0, 0.0, 1.0, 1.0 - self.lead, -5.0], (len(inputs["previous_token"]), 1))
         logits[inputs["previous_token"] != BOS_ID, EOS_ID] = 10.0
         return {"logits": logits, "new_state": inputs["state"]}
-
-    return run
 
 
 @pytest.mark.parametrize("lead, near_ties", [(-DECODING_TIE / 100, 1), (-0.1, 0)])
@@ -83,7 +106,7 @@ def test_a_decoding_that_differs_passes_only_at_a_near_tie(lead, near_ties):
     """Greedy decoding picks 3 by a 1e-6 lead in one runtime and 4 in the other: that is fp32 noise. Picking 4
     by a 0.1 lead is not."""
     source = np.ones((1, 1), "int32")
-    expected, other = decodings(first_choice_decoder(DECODING_TIE / 100), source, 4), decodings(first_choice_decoder(lead), source, 4)
+    expected, other = decodings(FirstChoiceDecoder(DECODING_TIE / 100), source, 4), decodings(FirstChoiceDecoder(lead), source, 4)
     assert (expected[1]["ids"].tolist(), other[1]["ids"].tolist()) == ([[3]], [[4]])
     assert compare_decodings(expected[1], other[1]) == (1, near_ties)
     assert compare_decodings(expected[1], expected[1]) == (0, 0)
@@ -92,8 +115,6 @@ def test_a_decoding_that_differs_passes_only_at_a_near_tie(lead, near_ties):
 @once
 def test_parity_gate_fails_on_a_wrong_graph(artifacts, tmp_path):
     """An ONNX graph whose logits are off by 1e-3 must fail, and the CLI must exit non-zero."""
-    import shutil
-
     folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
     model = onnx.load(str(folder / "step.onnx"))
     head_bias = next(t for t in model.graph.initializer if onnx.numpy_helper.to_array(t).shape == (18,))
@@ -101,7 +122,7 @@ def test_parity_gate_fails_on_a_wrong_graph(artifacts, tmp_path):
     onnx.save(model, str(folder / "step.onnx"))
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"]["step.onnx"] = sha256(folder / "step.onnx")
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(folder, manifest)
     result = zoo_cli("parity", str(folder), "--backends", "tensorflow", check=False)
     assert "FAIL" in result.stdout
     assert_one_line_error(result, "step/logits")
@@ -115,13 +136,34 @@ def test_export_of_an_unknown_preset_leaves_nothing(tmp_path):
 
 
 @once
-def test_export_refuses_unknown_formats_and_foreign_folders(tmp_path):
+def test_export_refuses_unknown_formats_and_opsets(tmp_path):
     assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "a"), "--formats", "onnx,tflite", check=False), "tflite")
+    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "a"), "--opset", "5", check=False), "opset 5", "14 to 18")
+    assert not list(tmp_path.iterdir())
+
+
+@once
+def test_export_never_deletes_what_zoo_did_not_write(artifacts, tmp_path):
+    """A folder of the user's, or an artifact with the user's file in it, is refused and left as it was."""
     (tmp_path / "mine").mkdir()
-    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "mine"), check=False), "not an artifact")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    (tmp_path / "mine" / "thesis.tex").write_text("years of work")
+    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(tmp_path / "mine"), check=False), str(tmp_path / "mine"), "not written by zoo")
+    artifact = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    (artifact / "notes.txt").write_text("mine")
+    assert_one_line_error(zoo_cli("export", "rnn_surname_origin", "--out", str(artifact), check=False), "notes.txt")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "years of work" and (artifact / "notes.txt").read_text() == "mine"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["artifact", "mine"]
 
 
 @once
 def test_parity_refuses_unknown_backends(artifacts):
     assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), "--backends", "mxnet", check=False), "mxnet")
+
+
+@once
+def test_parity_of_a_manifest_naming_a_tensor_the_graph_lacks_is_a_one_line_error(artifacts, tmp_path):
+    folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["graphs"]["sequence"]["inputs"][0]["name"] = "words"
+    write_manifest(folder, manifest)
+    assert_one_line_error(zoo_cli("parity", str(folder), "--backends", "tensorflow", check=False), "graphs.sequence.inputs", "words", "tokens")

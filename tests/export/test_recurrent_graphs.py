@@ -31,8 +31,7 @@ def graph_name(model):
 @cache
 def random_model(name):
     """The model and the Keras graph `native_graph` replaces, every weight drawn at random: Keras starts biases
-    at zero, which would hide a misplaced one. The encoder graph of an attention model also outputs the key
-    projection, as the decoder step is to take it. Only this graph is built: on jax, initializing the
+    at zero, which would hide a misplaced one. Only this graph is built: on jax, initializing the
     decoder's weights compiles for seconds.
 
     The weights are small enough for the recurrences to contract: at 0.5, fp32 rounding grows over 37 steps to
@@ -41,8 +40,6 @@ def random_model(name):
     keras.utils.set_random_seed(0)
     model = MODELS[name]()
     graph = model.sequence_graph() if isinstance(model, VanillaRNN) else model.encoder_graph()
-    if getattr(model, "uses_encoder_outputs", False):
-        graph = keras.Model(graph.input, {**graph.output, "projected_keys": model.attention.project_keys(graph.output["encoder_outputs"])})
     rng = np.random.default_rng(0)
     for variable in model.weights:
         variable.assign(rng.normal(0, 0.2, variable.shape).astype("float32"))

@@ -2,10 +2,11 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.core.decoding import BOS_ID, EOS_ID, beam_search, log_softmax
-from zoo.core.tokenizers import PAD_ID
+from tests.zoo.test_decoding import full_log_softmax
+from zoo.core.decoding import Decoder, beam_search
+from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
 from zoo.models import AttentionSeq2Seq, Seq2Seq
-from zoo.runner import keras_runner
+from zoo.runner import KerasRunner
 
 CLASSES = {"Seq2Seq": Seq2Seq, "AttentionSeq2Seq": AttentionSeq2Seq}
 ENCODERS = {"bidirectional GRU": {}, "LSTM": {"encoder_cell": "lstm", "bidirectional": False}}
@@ -24,7 +25,7 @@ def teacher_forced_log_probs(model, source, ids):
     """log p(ids[t] | ids[:t], source) for every position, from the teacher-forced model."""
     target_in = np.array([[BOS_ID] + ids[:-1]], dtype="int32")
     logits = keras.ops.convert_to_numpy(model({"source": source, "target_in": target_in}))[0]
-    return log_softmax(logits)[np.arange(len(ids)), ids]
+    return full_log_softmax(logits)[np.arange(len(ids)), ids]
 
 
 @pytest.mark.parametrize("name", CLASSES)
@@ -42,11 +43,12 @@ def test_get_config_and_keras_file_round_trip(name, encoder, tmp_path):
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_decoder_step_replays_teacher_forcing(name, encoder):
     model = build(name, encoder)
-    run = keras_runner(model)
-    encoded = run("encoder", {"source": SOURCE})
+    runner = KerasRunner(model)
+    encoded = runner.run("encoder", {"source": SOURCE})
+    memory = {name: encoded[output] for name, output in Decoder(runner.graphs).memory.items()}
     state, steps = encoded["initial_state"], []
     for t in range(TARGET_IN.shape[1]):
-        outputs = run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, **encoded})
+        outputs = runner.run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, **memory})
         state = outputs["new_state"]
         steps.append(outputs["logits"])
     expected = keras.ops.convert_to_numpy(model({"source": SOURCE, "target_in": TARGET_IN}))
@@ -55,9 +57,10 @@ def test_decoder_step_replays_teacher_forcing(name, encoder):
 
 
 def test_attention_is_a_distribution_over_unpadded_source_only():
-    run = keras_runner(build("AttentionSeq2Seq"))
-    encoded = run("encoder", {"source": SOURCE})
-    attention = run("decoder_step", {"previous_token": TARGET_IN[:, 0], "state": encoded["initial_state"], **encoded})["attention"]
+    runner = KerasRunner(build("AttentionSeq2Seq"))
+    encoded = runner.run("encoder", {"source": SOURCE})
+    memory = {name: encoded[name] for name in ("encoder_outputs", "source_mask", "projected_keys")}
+    attention = runner.run("decoder_step", {"previous_token": TARGET_IN[:, 0], "state": encoded["initial_state"], **memory})["attention"]
     np.testing.assert_allclose(attention.sum(axis=-1), 1, atol=1e-6)
     assert (attention[0, 4:] == 0).all() and (attention[0, :4] > 0).all()
 
@@ -73,7 +76,7 @@ def test_deployment_graph_outputs_are_distinct_tensors(name):
 def test_beam_search_scores_are_the_model_log_probabilities(name, width):
     """Each result's score is the length-normalised log-probability the model gives its tokens."""
     model = build(name)
-    results = beam_search(keras_runner(model), SOURCE, max_length=6, beam_width=width, length_penalty=1.0)
+    results = beam_search(KerasRunner(model), SOURCE, max_length=6, beam_width=width, length_penalty=1.0)
     for row, result in enumerate(results):
         ids = result["ids"] + ([EOS_ID] if len(result["ids"]) < 6 else [])
         log_probs = teacher_forced_log_probs(model, SOURCE[row : row + 1], ids)

@@ -4,7 +4,7 @@ import pytest
 
 from zoo.core.decoding import beam_search
 from zoo.models import ShowAttendTell
-from zoo.runner import keras_runner
+from zoo.runner import KerasRunner
 
 TARGET_IN = np.array([[1, 3, 4, 5, 6], [1, 7, 8, 0, 0]], dtype="int32")
 IMAGES = np.random.default_rng(0).uniform(0, 1, (2, 84, 84, 1)).astype("float32")
@@ -28,12 +28,13 @@ def test_get_config_and_keras_file_round_trip(tmp_path):
 
 def test_decoder_step_replays_teacher_forcing_over_a_6x6_grid():
     model = build()
-    run = keras_runner(model)
-    encoded = run("encoder", {"image": IMAGES})
-    assert encoded["annotations"].shape == (2, 36, 16) and encoded["initial_state"].shape == (2, 48)
+    runner = KerasRunner(model)
+    encoded = runner.run("encoder", {"image": IMAGES})
+    assert encoded["annotations"].shape == (2, 36, 16) and encoded["initial_state"].shape == (2, 48) and encoded["projected_keys"].shape == (2, 36, 8)
     state, steps = encoded["initial_state"], []
     for t in range(TARGET_IN.shape[1]):
-        outputs = run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, "annotations": encoded["annotations"]})
+        memory = {"annotations": encoded["annotations"], "projected_keys": encoded["projected_keys"]}
+        outputs = runner.run("decoder_step", {"previous_token": TARGET_IN[:, t], "state": state, **memory})
         state = outputs["new_state"]
         steps.append(outputs["logits"])
         np.testing.assert_allclose(outputs["attention"].sum(axis=-1), 1.0, atol=1e-6)
@@ -57,5 +58,5 @@ def test_doubly_stochastic_penalty_is_added_in_training_only():
 
 
 def test_greedy_caption_attention_rows_follow_the_tokens():
-    result = beam_search(keras_runner(build()), IMAGES[:1], max_length=6)[0]
+    result = beam_search(KerasRunner(build()), IMAGES[:1], max_length=6)[0]
     assert len(result["ids"]) <= 6 and result["attention"].shape == (min(len(result["ids"]) + 1, 6), 36)

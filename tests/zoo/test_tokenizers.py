@@ -56,3 +56,23 @@ def test_subword_tokenizer_maps_unknown_characters_and_refuses_bad_text(subwords
         subwords.encode("  ")
     with pytest.raises(ZooError, match="maximum"):
         subwords.encode("the earth " * 20, max_length=10)
+
+
+def test_punctuation_the_vocabulary_lacks_is_dropped_and_anything_else_unknown_is_named():
+    words = WordTokenizer.fit(["one thousand and one", "twenty-one"])
+    assert list(words.encode('"One thousand and one."')) == list(words.encode("one thousand and one"))
+    assert words.decode(words.encode("Twenty-one!")) == "twenty-one"  # the hyphen is in the vocabulary: kept
+    with pytest.raises(ZooError, match="'€'"):
+        words.encode("one €")
+    chars = CharTokenizer.fit(["Nakamura"])
+    assert list(chars.encode("(Nakamura)")) == list(chars.encode("Nakamura"))
+    with pytest.raises(ZooError, match="'☃'"):
+        chars.encode("Naka☃")
+    with pytest.raises(ZooError, match="empty"):
+        chars.encode("...")
+
+
+@pytest.mark.parametrize("data", [None, [], {"type": "bpe"}, {"type": "word"}, {"type": "pair", "source": {"type": "word", "words": ["a"]}}])
+def test_a_malformed_tokenizer_is_a_one_line_error(data):
+    with pytest.raises(ZooError, match="tokenizer"):
+        tokenizer_from_dict(data)

@@ -1,12 +1,15 @@
-"""Decoding loops in numpy over a `run(graph, inputs) -> outputs` function.
+"""Decoding loops in numpy over a runner: `runner.run(graph, inputs) -> {name: array}`, and `runner.graphs`, the
+graphs' declared roles (`zoo.core.contract.Graphs`).
 
-The same loop drives onnxruntime sessions and Keras models, so both decode identically.
+The same loops drive onnxruntime sessions and Keras models, so both decode identically.
 """
+import itertools
+
 import numpy as np
 
-from zoo.core.tokenizers import PAD_ID, WordTokenizer, pad_batch
+from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID, pad_batch
 
-BOS_ID, EOS_ID = WordTokenizer.BOS_ID, WordTokenizer.EOS_ID
+NEVER_GENERATED = [PAD_ID, BOS_ID]  # padding only follows the end, and the start id only starts
 
 
 def sample_next(logits, temperature, rng):
@@ -20,108 +23,147 @@ def sample_next(logits, temperature, rng):
     return np.array([rng.choice(len(row), p=row) for row in probabilities], dtype="int32")
 
 
-def sample_text(run, tokenizer, prompt, length, temperature, rng):
-    """Reads the prompt with the `sequence` graph, then samples `length` characters with the `step` graph."""
-    outputs = run("sequence", {"tokens": tokenizer.encode(prompt)[None]})
-    logits, state = outputs["logits"][:, -1], outputs["new_state"]
-    generated = []
-    for _ in range(length):
+def sample_ids(runner, prompt_ids, temperature, rng):
+    """Yields sampled ids without end: the prompt read by the `sequence` graph, then one `step` call per id."""
+    graphs = runner.graphs
+    sequence, step = graphs.named("sequence"), graphs.named("step")
+    outputs = runner.run(sequence, {graphs.tensor(sequence, "inputs", "tokens"): prompt_ids[None]})
+    logits, state = outputs[graphs.tensor(sequence, "outputs", "logits")][:, -1], outputs[graphs.tensor(sequence, "outputs", "state")]
+    token_input, state_input = graphs.tensor(step, "inputs", "tokens"), graphs.tensor(step, "inputs", "state")
+    logits_output, state_output = graphs.tensor(step, "outputs", "logits"), graphs.tensor(step, "outputs", "state")
+    while True:
         token = sample_next(logits, temperature, rng)
-        generated.append(int(token[0]))
-        outputs = run("step", {"token": token, "state": state})
-        logits, state = outputs["logits"], outputs["new_state"]
-    return tokenizer.decode(generated)
+        yield int(token[0])
+        outputs = runner.run(step, {token_input: token, state_input: state})
+        logits, state = outputs[logits_output], outputs[state_output]
 
 
-def log_softmax(logits):
-    shifted = logits.astype("float64") - logits.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+def sample_text(runner, tokenizer, prompt, length, temperature, rng):
+    """`length` characters sampled after `prompt`."""
+    return tokenizer.decode(list(itertools.islice(sample_ids(runner, tokenizer.encode(prompt), temperature, rng), length)))
 
 
-def encode_source(run, source, repeats=1):
-    """The decoder's initial state and what it attends over, for `source` (token ids of a sentence or
-    pixels of an image: the encoder takes `source` or `image`, and runners drop the input a graph lacks),
-    each row repeated `repeats` times (one copy per beam)."""
-    encoded = {name: np.repeat(value, repeats, axis=0) for name, value in run("encoder", {"source": source, "image": source}).items()}
-    return encoded.pop("initial_state"), encoded
+class Decoder:
+    """An encoder and a decoder step, their tensors found by role once.
 
-
-def top_candidates(totals, count):
-    """Column indices of the `count` largest values of each row, best first, equal values by lower index.
-
-    A partial sort: fully sorting (batch, beams x vocabulary) totals took most of the decoding time.
-    Which of several values exactly equal to the `count`-th is taken is left to `argpartition`.
+    The step's inputs besides the previous token and the state are encoder outputs of the same role:
+    the memory it attends over, its padding mask, its projected keys.
     """
-    candidates = np.argpartition(-totals, count - 1, axis=1)[:, :count]
-    order = np.lexsort((candidates, -np.take_along_axis(totals, candidates, axis=1)), axis=-1)
-    return np.take_along_axis(candidates, order, axis=1)
+
+    def __init__(self, graphs):
+        self.encoder, self.step = graphs.named("encoder"), graphs.named("decoder_step")
+        (source,) = graphs.specs[self.encoder]["inputs"]
+        self.source = source["name"]
+        self.initial_state = graphs.tensor(self.encoder, "outputs", "state")
+        self.previous_token, self.state = graphs.tensor(self.step, "inputs", "tokens"), graphs.tensor(self.step, "inputs", "state")
+        self.memory = {
+            tensor["name"]: graphs.tensor(self.encoder, "outputs", tensor["role"])
+            for tensor in graphs.specs[self.step]["inputs"]
+            if tensor["name"] not in (self.previous_token, self.state)
+        }
+        self.logits, self.new_state = graphs.tensor(self.step, "outputs", "logits"), graphs.tensor(self.step, "outputs", "state")
+        self.attention = graphs.tensor(self.step, "outputs", "attention")
 
 
-def beam_search(run, source, max_length, beam_width=1, length_penalty=1.0, trace=False):
+def candidates(logits, finished, count):
+    """Per row, the `count` likeliest next ids and their log-probabilities (float64), best not necessarily first.
+
+    The normaliser is the log-sum-exp of the whole row, but only the candidates' log-probabilities are formed:
+    what a beam keeps is among its rows' best few. A finished hypothesis only pads, at no cost.
+    """
+    logits = np.array(logits, dtype="float32")  # a copy: the masking below must not touch the runner's arrays
+    top = logits.max(axis=1, keepdims=True)
+    normaliser = top[:, 0].astype("float64") + np.log(np.exp(logits - top).sum(axis=1, dtype="float64"))
+    logits[:, NEVER_GENERATED] = -np.inf
+    ids = logits.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-logits, count - 1, axis=1)[:, :count]
+    log_probs = np.take_along_axis(logits, ids, axis=1).astype("float64") - normaliser[:, None]
+    ids[finished], log_probs[finished] = PAD_ID, -np.inf
+    log_probs[finished, 0] = 0.0
+    return ids, log_probs
+
+
+def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, trace=False):
     """Translates (or captions) a batch of sources; beam width 1 is greedy decoding.
 
     Returns, per source row: target ids (up to, not including, the end id), the length-normalised
     log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source positions)
     where the model has attention, else None. Ties go to the lower beam, then the lower id.
 
+    A sentence leaves the batch as soon as all its hypotheses have ended; each step records only each new
+    hypothesis's parent and token, and the winners are traced back at the end.
+
     With `trace`, each result also holds the search itself, step by step (for comparing two runtimes'
     searches): `beams` a hash of each kept hypothesis's ids (steps, width), `beam_scores` their scores, and
     `runner_up` the best score pruned (steps,).
     """
-    batch, width = len(source), beam_width
-    state, memory = encode_source(run, source, width)
-    scores = np.zeros((batch, width))
+    graphs, width = Decoder(runner.graphs), beam_width
+    encoded = runner.run(graphs.encoder, {graphs.source: source})
+    state = np.repeat(encoded[graphs.initial_state], width, axis=0)
+    memory = {name: np.repeat(encoded[output], width, axis=0) for name, output in graphs.memory.items()}
+    alive = np.arange(len(source))  # sentences still decoding; each has `width` rows, sentence-major
+    scores = np.zeros((len(source), width))
     scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
-    token = np.full(batch * width, BOS_ID, dtype="int32")
-    finished = np.zeros(batch * width, dtype=bool)
-    lengths = np.zeros(batch * width)
-    history = np.zeros((batch * width, 0), dtype="int32")
-    attention_history = None
-    hypotheses, steps = np.zeros(batch * width, dtype="int64"), []
-    for _ in range(max_length):
-        outputs = run("decoder_step", {"previous_token": token, "state": state, **memory})
-        log_probs = log_softmax(outputs["logits"])
-        log_probs[:, [PAD_ID, BOS_ID]] = -np.inf  # never generated: padding only follows the end
-        log_probs[finished] = -np.inf
-        log_probs[finished, PAD_ID] = 0.0  # a finished hypothesis only pads, at no cost
-        vocab = log_probs.shape[-1]
-        totals = (scores.reshape(-1, 1) + log_probs).reshape(batch, width * vocab)
-        ranking = top_candidates(totals, width + 1)  # the best pruned one too, for `trace`
-        best = ranking[:, :width]
-        rows = (np.arange(batch)[:, None] * width + best // vocab).ravel()
-        token = (best % vocab).ravel().astype("int32")
+    token = np.full(len(source) * width, BOS_ID, dtype="int32")
+    finished, lengths, hashes = np.zeros(len(token), bool), np.zeros(len(token)), np.zeros(len(token), "int64")
+    steps, ended, searched = [], {}, {}
+    for step in range(max_length):
+        outputs = runner.run(graphs.step, {graphs.previous_token: token, graphs.state: state, **memory})
+        ids, log_probs = candidates(outputs[graphs.logits], finished, width + 1 if trace else width)
+        count, per_row = len(alive), ids.shape[1]
+        totals = (scores.reshape(-1, 1) + log_probs).reshape(count, width * per_row)
+        order = np.lexsort(((np.arange(width)[:, None] * (1 << 32) + ids.reshape(count, width, per_row)).reshape(count, -1), -totals), axis=1)
+        best = order[:, :width]
+        parents = (np.arange(count)[:, None] * width + best // per_row).ravel()
+        token = ids.reshape(count, -1)[np.arange(count)[:, None], best].ravel().astype("int32")
         scores = np.take_along_axis(totals, best, axis=1)
-        lengths = lengths[rows] + ~finished[rows]
-        finished = finished[rows] | (token == EOS_ID)
-        history = np.concatenate([history[rows], token[:, None]], axis=1)
-        state = outputs["new_state"][rows]
+        lengths = lengths[parents] + ~finished[parents]
+        finished = finished[parents] | (token == EOS_ID)
         if trace:
-            hypotheses = hypotheses[rows] * 1_000_003 + token  # int64 wraps around: a hash, not the ids
-            runner_up = np.take_along_axis(totals, ranking[:, width : width + 1], axis=1)[:, 0]
-            steps.append((hypotheses.reshape(batch, width), scores, runner_up))
-        if "attention" in outputs:
-            step_attention = outputs["attention"][rows][:, None]
-            attention_history = step_attention if attention_history is None else np.concatenate([attention_history[rows], step_attention], axis=1)
-        if finished.all():
+            hashes = hashes[parents] * 1_000_003 + token  # int64 wraps around: a hash, not the ids
+            runner_up = np.take_along_axis(totals, order[:, width : width + 1], axis=1)[:, 0]
+            for row, sentence in enumerate(alive):
+                searched.setdefault(sentence, []).append((hashes.reshape(count, width)[row], scores[row], runner_up[row]))
+        done = finished.reshape(count, width).all(axis=1) | (step == max_length - 1)
+        for row in np.flatnonzero(done):
+            ended[alive[row]] = (step, row * width, scores[row], lengths.reshape(count, width)[row])
+        keep = np.flatnonzero(np.repeat(~done, width))
+        attention = outputs[graphs.attention] if graphs.attention else None
+        steps.append((parents, token, attention, keep))
+        if not keep.size:
             break
-    normalised = scores.ravel() / np.maximum(lengths, 1) ** length_penalty
-    searched = dict(zip(("beams", "beam_scores", "runner_up"), (np.stack(column) for column in zip(*steps)))) if trace else {}
-    results = []
-    for sentence in range(batch):
-        best_row = sentence * width + int(np.argmax(normalised[sentence * width : (sentence + 1) * width]))
-        ids = [int(i) for i in history[best_row] if i not in (PAD_ID, EOS_ID)]
-        attention = None if attention_history is None else attention_history[best_row, : len(ids) + 1]
-        results.append({"ids": ids, "score": float(normalised[best_row]), "attention": attention})
-        if trace:
-            results[-1]["trace"] = {key: values[:, sentence] for key, values in searched.items()}
-    return results
+        state, token, finished, lengths, hashes = outputs[graphs.new_state][parents][keep], token[keep], finished[keep], lengths[keep], hashes[keep]
+        scores, alive = scores[~done], alive[~done]
+        if done.any():
+            memory = {name: value[keep] for name, value in memory.items()}
+    return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(len(source))]
 
 
-def beam_search_in_batches(run, source, max_length, beam_width=1, batch_size=64, trace=False):
-    """`beam_search` over a large array of source ids, `batch_size` rows at a time."""
+def trace_back(steps, end, length_penalty, searched):
+    """The result of one sentence from the per-step parents and tokens: its best hypothesis's ids, score and attention."""
+    last, first_row, scores, lengths = end
+    normalised = scores / np.maximum(lengths, 1) ** length_penalty
+    winner = int(np.argmax(normalised))
+    hypothesis, ids, attention = first_row + winner, [], []
+    for step in range(last, -1, -1):
+        parents, tokens, step_attention, _ = steps[step]
+        ids.append(int(tokens[hypothesis]))
+        if step_attention is not None:
+            attention.append(step_attention[parents[hypothesis]])
+        if step:
+            hypothesis = steps[step - 1][3][parents[hypothesis]]  # this step's input row is that kept hypothesis of the step before
+    ids, attention = ids[::-1], attention[::-1]
+    kept = [i for i in ids if i not in (PAD_ID, EOS_ID)]
+    result = {"ids": kept, "score": float(normalised[winner]), "attention": np.array(attention[: len(kept) + 1]) if attention else None}
+    if searched is not None:
+        result["trace"] = {key: np.array(values) for key, values in zip(("beams", "beam_scores", "runner_up"), zip(*searched))}
+    return result
+
+
+def beam_search_in_batches(runner, source, max_length, beam_width=1, batch_size=64, trace=False):
+    """`beam_search` over a large array of sources, `batch_size` rows at a time."""
     results = []
     for start in range(0, len(source), batch_size):
-        results += beam_search(run, source[start : start + batch_size], max_length, beam_width, trace=trace)
+        results += beam_search(runner, source[start : start + batch_size], max_length, beam_width, trace=trace)
     return results
 
 

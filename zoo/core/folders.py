@@ -3,6 +3,7 @@
 A folder the tool writes holds a marker (`MARKER`) listing every file it wrote. An `--out` folder must be
 absent, empty, or such a folder holding nothing else; replacing it keeps only what the tool writes.
 """
+import hashlib
 import json
 import os
 import secrets
@@ -12,6 +13,14 @@ from pathlib import Path
 from zoo.core.errors import ZooError
 
 MARKER = ".attention-zoo.json"
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def written_files(folder):

@@ -1,14 +1,23 @@
-"""Character, word and subword vocabularies (numpy and SentencePiece, no Keras), shared by training and serving."""
+"""Character, word and subword vocabularies (numpy and SentencePiece, no Keras), shared by training and serving.
+
+Punctuation a vocabulary lacks is dropped (a full stop after a number, quotes around a name); any other
+unknown character or word is an error that names it.
+"""
 import base64
 import io
 import json
 import re
+import unicodedata
 
 import numpy as np
 
 from zoo.core.errors import ZooError
 
-PAD_ID = 0
+PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
+
+
+def is_punctuation(text):
+    return all(unicodedata.category(char).startswith("P") for char in text)
 
 
 class CharTokenizer:
@@ -28,6 +37,7 @@ class CharTokenizer:
         return len(self.chars) + 1
 
     def encode(self, text, max_length=None):
+        text = "".join(char for char in text if char in self._ids or not is_punctuation(char))
         if not text:
             raise ZooError("empty text: give at least one character")
         if max_length is not None and len(text) > max_length:
@@ -53,11 +63,11 @@ class CharTokenizer:
 
 
 class WordTokenizer:
-    """Words, hyphens and commas as tokens. Ids: 0 padding, 1 start, 2 end, then the words in the order given."""
+    """Lower-cased words, and each punctuation mark, as tokens. Ids: 0 padding, 1 start, 2 end, then the words in the order given."""
 
     SPECIALS = ("<pad>", "<s>", "</s>")
-    BOS_ID, EOS_ID = 1, 2
-    _TOKEN = re.compile(r"[^\s,\-]+|[,\-]")
+    BOS_ID, EOS_ID = BOS_ID, EOS_ID
+    _TOKEN = re.compile(r"\w+|[^\w\s]")
 
     def __init__(self, words):
         self.words = list(words)
@@ -77,7 +87,7 @@ class WordTokenizer:
 
     def encode(self, text, max_length=None):
         """Ids of the words of `text` followed by the end id."""
-        tokens = self.split(text)
+        tokens = [token for token in self.split(text) if token in self._ids or not is_punctuation(token)]
         if not tokens:
             raise ZooError("empty text: give at least one word")
         if max_length is not None and len(tokens) + 1 > max_length:
@@ -118,7 +128,7 @@ class SubwordTokenizer:
     The model file travels inside the vocabulary JSON (base64), so presets and artifacts stay one file.
     """
 
-    BOS_ID, EOS_ID, UNK_ID = 1, 2, 3
+    BOS_ID, EOS_ID, UNK_ID = BOS_ID, EOS_ID, 3
 
     def __init__(self, model_proto):
         import sentencepiece
@@ -181,17 +191,19 @@ def pad_batch(rows):
 
 
 def tokenizer_from_dict(data):
-    return {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer, "pair": TokenizerPair}[data["type"]].from_dict(data)
+    kinds = {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer, "pair": TokenizerPair}
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind not in kinds:
+        raise ZooError(f"unknown tokenizer type {kind!r}; this version of zoo reads {', '.join(kinds)}")
+    try:
+        return kinds[kind].from_dict(data)
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise ZooError(f"malformed {kind} tokenizer: {type(error).__name__} {error}") from None
 
 
 def save_tokenizer(tokenizer, path):
     with open(path, "w", encoding="utf-8") as file:
         json.dump(tokenizer.to_dict(), file, ensure_ascii=False, indent=1)
-
-
-def load_tokenizer(path):
-    with open(path, encoding="utf-8") as file:
-        return tokenizer_from_dict(json.load(file))
 
 
 class TokenizerPair:

@@ -12,7 +12,8 @@ class AttentionSeq2Seq(EncoderDecoder):
     The attention weights are an output of `decoder_step` and are never supervised.
     """
 
-    uses_encoder_outputs = True
+    has_attention = True
+    memory_roles = {"encoder_outputs": "memory", "source_mask": "padding_mask", "projected_keys": "keys"}
 
     def __init__(self, *args, attention_units=128, **kwargs):
         super().__init__(*args, **kwargs)
@@ -23,17 +24,17 @@ class AttentionSeq2Seq(EncoderDecoder):
     def state_size(self):
         return self.decoder_units
 
+    def memory_inputs(self):
+        return {"encoder_outputs": (None, self.encoder_output_dim), "source_mask": (None,), "projected_keys": (None, self.attention_units)}
+
     def initial_state(self, final):
         return self.bridge(final)
 
     def hidden_state(self, state):
         return state
 
-    def project_keys(self, encoder_outputs):
-        return self.attention.project_keys(encoder_outputs)
-
-    def context(self, hidden, state, encoder_outputs, source_mask, projected_keys=None):
-        return self.attention(hidden, encoder_outputs, source_mask, projected_keys)
+    def context(self, hidden, state, memory):
+        return self.attention(hidden, memory["encoder_outputs"], memory["source_mask"], memory["projected_keys"])
 
     def next_state(self, new_hidden, state):
         return new_hidden

@@ -12,11 +12,15 @@ class Seq2Seq(EncoderDecoder):
     The decoder state carries `[s_t, c]`, so `decoder_step` needs no encoder outputs at all.
     """
 
-    uses_encoder_outputs = False
+    has_attention = False
+    memory_roles = {"encoder_outputs": "memory", "source_mask": "padding_mask"}
 
     @property
     def state_size(self):
         return self.decoder_units + self.encoder_output_dim
+
+    def memory_inputs(self):
+        return {}
 
     def initial_state(self, final):
         return ops.concatenate([self.bridge(final), final], axis=-1)
@@ -24,10 +28,7 @@ class Seq2Seq(EncoderDecoder):
     def hidden_state(self, state):
         return state[:, : self.decoder_units]
 
-    def project_keys(self, encoder_outputs):
-        return None
-
-    def context(self, hidden, state, encoder_outputs, source_mask, projected_keys=None):
+    def context(self, hidden, state, memory):
         return state[:, self.decoder_units :], None
 
     def next_state(self, new_hidden, state):

@@ -2,12 +2,13 @@
 import keras
 from keras import ops
 
+from zoo.core.contract import role
 from zoo.layers import BahdanauAttention
-from zoo.models.decoder_scan import decoder_scan
+from zoo.models.attentive_decoder import AttentiveDecoder
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ShowAttendTell(keras.Model):
+class ShowAttendTell(AttentiveDecoder):
     """A CNN turns the image into an `H x W` grid of annotation vectors `a_i` (L = H*W); an LSTM decoder
     starts from MLPs of the mean annotation and, at every step, attends over the grid:
     `e_ti = f_att(h_{t-1}, a_i)` (additive MLP), `alpha_t = softmax(e_t)`, `z_t = beta_t * sum_i alpha_ti a_i`
@@ -52,12 +53,39 @@ class ShowAttendTell(keras.Model):
         self.dropout = keras.layers.Dropout(dropout, name="dropout")
         self.output_projection = keras.layers.Dense(vocab_size, name="output_projection")
 
+    has_attention = True
+    memory_roles = {"annotations": "memory", "projected_keys": "keys"}
+
     @property
     def state_size(self):
         return 2 * self.decoder_units  # [h, c] of the LSTM
 
-    def encode(self, image):
-        """Annotations `(batch, L, channels)` and the decoder's initial state `(batch, 2 * decoder_units)`."""
+    @property
+    def context_size(self):
+        return self.channels
+
+    @property
+    def target_embedding(self):
+        return self.embedding
+
+    def source_input(self):
+        return keras.Input((self.image_size, self.image_size, 1), name="image")
+
+    def source_role(self):
+        return role("image")
+
+    def vocabularies(self):
+        return {"target": self.vocab_size}
+
+    def contract(self):
+        # Attention rows reshape to the grid; the encoder takes grey images of this size.
+        return {**super().contract(), "attention_grid": [self.grid_size, self.grid_size], "image": {"size": self.image_size, "channels": 1}}
+
+    def memory_inputs(self):
+        return {"annotations": (self.grid_size**2, self.channels), "projected_keys": (self.grid_size**2, self.attention_units)}
+
+    def encode(self, image, training=None):
+        """The memory {annotations (batch, L, channels), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
         features = image
         for convolution in self.convolutions:
             features = convolution(features)
@@ -65,65 +93,28 @@ class ShowAttendTell(keras.Model):
         # The table itself, not a lookup of constant ids: tf2onnx would freeze that lookup into an extra graph input.
         annotations = annotations + self.position_embedding.embeddings
         mean = ops.mean(annotations, axis=1)
-        return annotations, ops.concatenate([self.init_hidden(mean), self.init_cell(mean)], axis=-1)
+        memory = {"annotations": annotations, "projected_keys": self.attention.project_keys(annotations)}
+        return memory, ops.concatenate([self.init_hidden(mean), self.init_cell(mean)], axis=-1)
 
-    def recur(self, embedded, state, annotations, projected_keys=None):
+    def recur(self, embedded, state, memory):
         """One decoder step without the output layer: new hidden state, gated context, new state, attention."""
         hidden, cell = state[:, : self.decoder_units], state[:, self.decoder_units :]
-        context, attention = self.attention(hidden, annotations, projected_keys=projected_keys)
+        context, attention = self.attention(hidden, memory["annotations"], projected_keys=memory["projected_keys"])
         context = self.gate(hidden) * context
         new_hidden, (_, new_cell) = self.decoder_cell(ops.concatenate([embedded, context], axis=-1), [hidden, cell])
         return new_hidden, context, ops.concatenate([new_hidden, new_cell], axis=-1), attention
 
-    def readout(self, new_hidden, context, embedded, training=None):
-        features = self.dropout(ops.concatenate([new_hidden, context, embedded], axis=-1), training=training)
-        return self.output_projection(features)
-
-    def decode_step(self, previous_token, state, annotations):
-        embedded = self.embedding(previous_token)
-        new_hidden, context, new_state, attention = self.recur(embedded, state, annotations)
-        return self.readout(new_hidden, context, embedded), new_state, attention
-
     def call(self, inputs, training=None):
-        annotations, state = self.encode(inputs["image"])
-        target_in = inputs["target_in"]
-        embedded = self.dropout(self.embedding(target_in), training=training)
-        projected_keys = self.attention.project_keys(annotations)
-
-        def recur(embedded_t, state):
-            return self.recur(embedded_t, state, annotations, projected_keys)
-
-        hidden, context, attention = decoder_scan(recur, embedded, state, self.decoder_units, self.channels, self.grid_size**2)
-        if training and self.attention_penalty:
+        logits, attention = self.teacher_forced(inputs, training, attention_size=self.grid_size**2 if training and self.attention_penalty else None)
+        if attention is not None:
             # Only real steps (not padding after the end) count towards each position's total attention.
-            steps = ops.expand_dims(ops.cast(ops.transpose(ops.not_equal(target_in, 0)), attention.dtype), -1)
+            steps = ops.expand_dims(ops.cast(ops.transpose(ops.not_equal(inputs["target_in"], 0)), attention.dtype), -1)
             total = ops.sum(attention * steps, axis=0)
             self.add_loss(self.attention_penalty * ops.mean(ops.sum(ops.square(1.0 - total), axis=-1)))
-        return self.readout(hidden, context, embedded, training)
+        return logits
 
     def build_for_inputs(self):
         self({"image": ops.zeros((1, self.image_size, self.image_size, 1)), "target_in": ops.ones((1, 1), dtype="int32")})
-
-    # Output names differ from input names: tf2onnx breaks a graph whose input and output share a name.
-    def encoder_graph(self):
-        image = keras.Input((self.image_size, self.image_size, 1), name="image")
-        annotations, initial_state = self.encode(image)
-        return keras.Model({"image": image}, {"annotations": annotations, "initial_state": initial_state}, name="encoder")
-
-    def decoder_step_graph(self):
-        inputs = {
-            "previous_token": keras.Input((), dtype="int32", name="previous_token"),
-            "state": keras.Input((self.state_size,), name="state"),
-            "annotations": keras.Input((self.grid_size**2, self.channels), name="annotations"),
-        }
-        logits, new_state, attention = self.decode_step(inputs["previous_token"], inputs["state"], inputs["annotations"])
-        return keras.Model(inputs, {"logits": logits, "new_state": new_state, "attention": attention}, name="decoder_step")
-
-    def token_vocabularies(self):
-        return {"previous_token": self.vocab_size}
-
-    def deployment_graphs(self):
-        return {"encoder": self.encoder_graph(), "decoder_step": self.decoder_step_graph()}
 
     def get_config(self):
         return {

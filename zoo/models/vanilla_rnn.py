@@ -2,6 +2,8 @@
 import keras
 from keras import ops
 
+from zoo.core.contract import role
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class VanillaRNN(keras.Model):
@@ -71,12 +73,20 @@ class VanillaRNN(keras.Model):
         new_state = ops.stack(states, axis=1)
         return keras.Model({"token": token, "state": state}, {"logits": self.logits(outputs, new_state), "new_state": new_state}, name="step")
 
-    def token_vocabularies(self):
-        """Vocabulary size of each token input of the deployment graphs."""
-        return {"tokens": self.vocab_size, "token": self.vocab_size}
-
     def deployment_graphs(self):
         return {"sequence": self.sequence_graph(), "step": self.step_graph()}
+
+    def vocabularies(self):
+        return {"text": self.vocab_size} | ({"classes": self.num_classes} if self.num_classes else {})
+
+    def contract(self):
+        """What export writes into the manifest: each graph's kind and the role of every input and output, the vocabularies."""
+        logits = role("logits", "text") if self.num_classes is None else role("class_logits", "classes")
+        graphs = {
+            "sequence": {"kind": "sequence", "tensors": {"tokens": role("tokens", "text"), "logits": logits, "new_state": role("state")}},
+            "step": {"kind": "step", "tensors": {"token": role("tokens", "text"), "state": role("state"), "logits": logits, "new_state": role("state")}},
+        }
+        return {"graphs": graphs, "vocabularies": self.vocabularies()}
 
     def get_config(self):
         return {

@@ -1,0 +1,120 @@
+"""What serving does with an artifact, item by item: the command line (and any other face) goes through here.
+
+Every item of a request succeeds or fails alone: its result, or `{"error": "..."}` naming the problem in one
+line. Items that encode are decoded together, in batches of `BATCH`.
+"""
+import math
+
+import numpy as np
+
+from zoo.core.decoding import beam_search_in_batches, sample_ids
+from zoo.core.errors import ZooError
+from zoo.core.images import pixels
+from zoo.core.tokenizers import pad_batch
+
+BATCH = 64
+# Each beam multiplies the decoder's batch, and every step ranks beam x vocabulary scores: past 16 beams the
+# memory and time grow with no gain measured on any preset (beam 4 is what the cards report).
+MAX_BEAM = 16
+MAX_GENERATED = 10_000  # characters per --prompt: about 2.5 s of onnxruntime on 2 cores
+TASKS = {"language_model": "generate", "classification": "classify", "translation": "translate", "captioning": "caption"}
+
+
+def each(encode, items):
+    """Encodes every item alone: (encoded values of the good ones, their indices, {index: error} for the others)."""
+    values, good, errors = [], [], {}
+    for index, item in enumerate(items):
+        try:
+            values.append(encode(item))
+            good.append(index)
+        except ZooError as error:
+            errors[index] = {"error": str(error)}
+    return values, good, errors
+
+
+def merge(count, good, results, errors):
+    merged = dict(errors) | dict(zip(good, results))
+    return [merged[index] for index in range(count)]
+
+
+def rounded(array):
+    return np.round(np.asarray(array, dtype="float64"), 6).tolist()
+
+
+class Runtime:
+    def __init__(self, artifact):
+        self.artifact = artifact
+        self.manifest = artifact.manifest
+        self.tokenizer = artifact.tokenizer
+        self.task = self.manifest["task"]
+
+    def check_beam(self, beam):
+        widest = min(MAX_BEAM, self.artifact.vocabularies["target"] - 3)  # padding, start and end are never candidates
+        if not 1 <= beam <= widest:
+            raise ZooError(f"--beam must be between 1 and {widest}, not {beam}")
+
+    def decode(self, sources, beam):
+        return beam_search_in_batches(self.artifact, sources, self.manifest["max_target_length"], beam, BATCH)
+
+    def translate(self, texts, beam=1, attention=True):
+        """Per text: the translation, its source and target tokens, score and attention (target x source)."""
+        self.check_beam(beam)
+        source, target = self.tokenizer.source, self.tokenizer.target
+        encoded, good, errors = each(lambda text: source.encode(text, self.manifest["max_length"]), texts)
+        results = []
+        if encoded:
+            for ids, result in zip(encoded, self.decode(pad_batch(encoded), beam)):
+                translation = {
+                    "translation": target.decode(result["ids"]),
+                    "source_tokens": source.tokens(ids),
+                    "target_tokens": target.tokens(result["ids"] + [target.EOS_ID]),
+                    "score": round(result["score"], 6),
+                }
+                if attention and result["attention"] is not None:
+                    translation["attention"] = rounded(result["attention"][:, : len(ids)])
+                results.append(translation)
+        return [{"text": text, **result} for text, result in zip(texts, merge(len(texts), good, results, errors))]
+
+    def caption(self, sources, load, beam=1, attention=True):
+        """Per source (`load(source)` gives its grey uint8 image): the caption, its tokens, score, and per token the
+        attention over the grid (H x W)."""
+        self.check_beam(beam)
+        images, good, errors = each(load, sources)
+        results = []
+        for result in self.decode(pixels(np.stack(images)), beam) if images else []:
+            grids = result["attention"].reshape(-1, *self.manifest["attention_grid"])
+            # One grid per emitted token: the end token only where it was reached within the length limit.
+            caption = {"caption": self.tokenizer.decode(result["ids"]), "tokens": self.tokenizer.tokens(result["ids"] + [self.tokenizer.EOS_ID])[: len(grids)], "score": round(result["score"], 6)}
+            if attention:
+                caption["attention"] = rounded(grids)
+            results.append(caption)
+        return merge(len(sources), good, results, errors)
+
+    def classify(self, texts, top_k=3):
+        """Per text: the `top_k` likeliest classes with their probabilities."""
+        labels = self.tokenizer.labels
+        if not 1 <= top_k <= len(labels):
+            raise ZooError(f"--top-k must be between 1 and {len(labels)}, not {top_k}")
+        graphs = self.artifact.graphs
+        sequence = graphs.named("sequence")
+        encoded, good, errors = each(lambda text: self.tokenizer.encode(text.strip(), self.manifest["max_length"]), texts)
+        results = []
+        if encoded:
+            logits = self.artifact.run(sequence, {graphs.tensor(sequence, "inputs", "tokens"): pad_batch(encoded)})[graphs.tensor(sequence, "outputs", "class_logits")]
+            for row in logits.astype("float64"):
+                probabilities = np.exp(row - row.max())
+                probabilities /= probabilities.sum()
+                results.append({"classes": [{"label": labels[i], "probability": round(float(probabilities[i]), 4)} for i in np.argsort(-probabilities)[:top_k]]})
+        return [{"text": text, **result} for text, result in zip(texts, merge(len(texts), good, results, errors))]
+
+    def generate(self, prompt, length, temperature=0.8, seed=0):
+        """Yields `length` characters sampled after `prompt`, one at a time."""
+        if not 1 <= length <= MAX_GENERATED:
+            raise ZooError(f"--length must be between 1 and {MAX_GENERATED}, not {length}")
+        if not (math.isfinite(temperature) and temperature >= 0):
+            raise ZooError(f"--temperature must be a finite number at least 0, not {temperature}")
+        if seed < 0:
+            raise ZooError(f"--seed must be at least 0, not {seed}")
+        ids = sample_ids(self.artifact, self.tokenizer.encode(prompt), temperature, np.random.default_rng(seed))
+        for _ in range(length):
+            yield self.tokenizer.decode([next(ids)])

@@ -1,0 +1,54 @@
+"""The declared contract of deployment graphs: what each input and output tensor is, by role.
+
+A model declares each graph's kind and its tensors' roles (`graph_roles`); export writes them into the
+manifest beside the names, shapes and dtypes ONNX gives. Decoding, parity, serving and benchmarks read
+roles and never guess from names or branch on task strings.
+"""
+from zoo.core.errors import ZooError
+
+ROLES = {
+    "tokens": "token ids, (batch, time) right-padded with 0 or (batch,) one per row; `vocabulary` names the tokenizer side",
+    "image": "pixels (batch, height, width, channels) in [0, 1]",
+    "padding_mask": "1.0 at the source's real positions, 0.0 at its padding (batch, time)",
+    "state": "recurrent state: a step's output of this role is its next call's input of this role",
+    "memory": "what attention looks at: encoder outputs or image annotations (batch, positions, features)",
+    "keys": "the attention's projection of the memory (U h_i), computed once per source",
+    "logits": "scores over the next token's vocabulary",
+    "class_logits": "scores over a classifier's classes",
+    "attention": "attention weights over the memory's positions (batch, positions)",
+}
+# How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
+# reads the source once and `decoder_step` emits one target token per call.
+KINDS = ("sequence", "step", "encoder", "decoder_step")
+
+
+def role(name, vocabulary=None):
+    """A tensor's declaration; token ids name the vocabulary (a key of the contract's `vocabularies`) they index."""
+    if name not in ROLES:
+        raise ValueError(f"unknown role {name!r}")
+    return {"role": name, "vocabulary": vocabulary} if vocabulary else {"role": name}
+
+
+class Graphs:
+    """Graph specs {name: {"kind", "inputs": [tensor], "outputs": [tensor]}}, each tensor {"name", "role", ...}, looked up by role."""
+
+    def __init__(self, specs):
+        self.specs = specs
+
+    def named(self, kind):
+        """The name of the graph of this kind."""
+        names = [name for name, spec in self.specs.items() if spec["kind"] == kind]
+        if len(names) != 1:
+            raise ZooError(f"expected one graph of kind {kind!r}, found {len(names)}")
+        return names[0]
+
+    def has(self, kind):
+        return any(spec["kind"] == kind for spec in self.specs.values())
+
+    def tensors(self, graph, side, role_name):
+        return [tensor["name"] for tensor in self.specs[graph][side] if tensor["role"] == role_name]
+
+    def tensor(self, graph, side, role_name):
+        """The name of the one `side` ("inputs" or "outputs") tensor of `graph` with this role, or None."""
+        names = self.tensors(graph, side, role_name)
+        return names[0] if names else None
