@@ -10,6 +10,8 @@ import os
 import sys
 from itertools import islice
 
+import numpy as np
+
 from serving.artifact import PROVIDERS, Artifact
 from serving.heatmap import draw_alignment
 from serving.overlay import draw_overlay, load_image
@@ -72,13 +74,15 @@ def generated(runtime, prompt, arguments):
 
 
 def write(text):
-    """Writes and flushes a line of output; a full disk is a one-line error (a closed pipe is handled by `main`)."""
+    """Writes and flushes a line of output; a full disk is a one-line error, a pipe closed by its reader a quiet end."""
     try:
         sys.stdout.write(text + "\n")
         sys.stdout.flush()
-    except BrokenPipeError:
-        raise
     except OSError as error:
+        # What could not be written must not be retried when Python flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        if isinstance(error, BrokenPipeError):
+            raise
         raise ZooError(f"cannot write the output: {error.strerror or error}") from None
 
 
@@ -126,7 +130,8 @@ def serve_item(runtime, arguments):
             raise ZooError(f"{runtime.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
         draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
     if arguments.overlay:
-        draw_overlay(load_image(item, runtime.manifest["image"]["size"]), result["attention"], result["tokens"], arguments.overlay)
+        grids = np.asarray(result["attention"]).reshape(len(result["tokens"]), -1)
+        draw_overlay(load_image(item, runtime.manifest["image"]["size"]), grids, result["tokens"], arguments.overlay)
     header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
     write(json.dumps(header | result, ensure_ascii=False) if arguments.json else plain(runtime.task, result))
 
@@ -148,9 +153,7 @@ def main(argv=None):
     except ZooError as error:
         sys.exit(f"error: {error}")
     except BrokenPipeError:
-        # The reader closed the pipe (`| head`): stop quietly, and keep Python from failing to flush at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return
+        return  # the reader closed the pipe (`| head`): stop quietly
     if failures:
         sys.exit(f"error: {failures} of {items} lines failed (their JSON lines hold the reason)")
 

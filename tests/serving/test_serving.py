@@ -1,14 +1,22 @@
 import json
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import assert_one_line_error, once, run
+from tests.conftest import REPO, assert_one_line_error, once, run
+from zoo.core.backends import backend_environment
+from zoo.core.manifest import write_manifest
 
 
-def serve(folder, *arguments, check=True):
-    return run("-m", "serving", str(folder), *arguments, check=check)
+def serve(folder, *arguments, check=True, stdin=None):
+    return run("-m", "serving", str(folder), *arguments, check=check, stdin=stdin)
+
+
+def json_lines(result):
+    return [json.loads(line) for line in result.stdout.splitlines()]
 
 
 @once
@@ -18,7 +26,7 @@ def test_generates_text_from_a_prompt(artifacts):
     again = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "120", "--seed", "3", "--json").stdout)
     assert again["generated"] == result["generated"]
     plain = serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "50").stdout
-    assert plain.startswith("ROMEO:")
+    assert plain.startswith("ROMEO:") and len(plain) == len("ROMEO:") + 50 + 1
 
 
 @once
@@ -33,10 +41,8 @@ def test_greedy_generation_matches_keras(artifacts):
     """Greedy decoding through onnxruntime gives the characters Keras gives, by the same numpy loop."""
     served = json.loads(serve(artifacts["char_rnn_shakespeare"], "--prompt", "JULIET:", "--length", "80", "--temperature", "0", "--json").stdout)
     script = (
-        "import numpy as np, zoo; from zoo.core.decoding import sample_text;"
-        "model = zoo.load('char_rnn_shakespeare'); graphs = model.deployment_graphs();"
-        "run = lambda g, x: {k: np.asarray(v) for k, v in graphs[g].predict_on_batch(x).items()};"
-        "print(sample_text(run, zoo.Preset('char_rnn_shakespeare').tokenizer, 'JULIET:', 80, 0, np.random.default_rng(0)), end='')"
+        "import numpy as np, zoo; from zoo.core.decoding import sample_text; from zoo.runner import KerasRunner;"
+        "print(sample_text(KerasRunner(zoo.load('char_rnn_shakespeare')), zoo.Preset('char_rnn_shakespeare').tokenizer, 'JULIET:', 80, 0, np.random.default_rng(0)), end='')"
     )
     for backend in ("tensorflow", "jax", "torch"):
         assert run("-c", script, backend=backend).stdout == served["generated"], backend
@@ -64,18 +70,35 @@ def test_serving_imports_no_deep_learning_framework(artifacts):
     [
         (["--text", "Nak€mura"], ["unknown characters", "€"]),
         (["--text", ""], ["empty"]),
+        (["--text", "   "], ["empty"]),  # a blank surname is not classified
         (["--text", "x" * 200], ["200 characters", "maximum"]),
-        (["--prompt", "ROMEO:"], ["classification", "--prompt"]),
+        (["--text", "Nakamura", "--top-k", "0"], ["--top-k", "between 1 and 18"]),
+        (["--text", "Nakamura", "--top-k", "-5"], ["--top-k"]),
+        (["--text", "Nakamura", "--top-k", "19"], ["--top-k"]),
+        (["--text", "Nakamura", "--threads", "0"], ["--threads"]),
+        (["--prompt", "ROMEO:"], ["classification", "--text", "--prompt"]),
     ],
 )
-def test_bad_text_is_a_one_line_error(artifacts, arguments, words):
+def test_bad_classification_requests_are_one_line_errors(artifacts, arguments, words):
     assert_one_line_error(serve(artifacts["rnn_surname_origin"], *arguments, check=False), *words)
 
 
 @once
-def test_bad_prompt_is_a_one_line_error(artifacts):
-    assert_one_line_error(serve(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO\u2603", check=False), "unknown characters")
-    assert_one_line_error(serve(artifacts["char_rnn_shakespeare"], "--prompt", "", check=False), "empty")
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--prompt", "ROMEO\u2603"], ["unknown characters"]),
+        (["--prompt", ""], ["empty"]),
+        (["--prompt", "A", "--length", "1000000000"], ["--length", "between 1 and 10000"]),
+        (["--prompt", "A", "--length", "0"], ["--length"]),
+        (["--prompt", "A", "--temperature", "nan"], ["--temperature", "finite"]),
+        (["--prompt", "A", "--temperature", "inf"], ["--temperature"]),
+        (["--prompt", "A", "--temperature", "-1"], ["--temperature"]),
+        (["--prompt", "A", "--seed", "-1"], ["--seed"]),
+    ],
+)
+def test_bad_generation_requests_are_one_line_errors(artifacts, arguments, words):
+    assert_one_line_error(serve(artifacts["char_rnn_shakespeare"], *arguments, check=False), *words)
 
 
 @once
@@ -85,17 +108,45 @@ def test_corrupted_onnx_is_refused(artifacts, tmp_path):
     assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "sequence.onnx", "sha256")
     manifest = json.loads((folder / "manifest.json").read_text())
     manifest["files"]["sequence.onnx"] = __import__("hashlib").sha256(b"not an onnx graph").hexdigest()
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    write_manifest(folder, manifest)
     assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "onnxruntime cannot load", "sequence.onnx")
 
 
+def edited(folder, edit, seal=True):
+    manifest = json.loads((folder / "manifest.json").read_text())
+    edit(manifest)
+    if seal:
+        write_manifest(folder, manifest)
+    else:
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
 @once
-def test_missing_or_malformed_manifest_is_refused(artifacts, tmp_path):
+@pytest.mark.parametrize(
+    "edit, seal, words",
+    [
+        (lambda m: m["tokenizer"]["labels"].reverse(), False, ["manifest_sha256", "edited"]),  # classes relabelled
+        (lambda m: m.update(format_version=999), True, ["format_version 999", "reads 2"]),
+        (lambda m: m.update(files=None), True, ["manifest field files", "object"]),
+        (lambda m: m.update(graphs=[]), True, ["manifest field graphs", "object"]),
+        (lambda m: m["tokenizer"].update(type="bpe"), True, ["manifest field tokenizer.type", "bpe"]),
+        (lambda m: m["files"].pop("step.onnx"), True, ["graphs.step.onnx", "step.onnx", "files"]),
+        (lambda m: m["graphs"]["step"]["outputs"][0].update(role="guess"), True, ["graphs.step.outputs[0].role"]),
+        (lambda m: m.pop("vocabularies"), True, ["manifest field vocabularies is missing"]),
+        (lambda m: m["tokenizer"].pop("chars"), True, ["malformed char tokenizer"]),
+    ],
+)
+def test_a_malformed_or_edited_manifest_is_a_one_line_error_naming_the_field(artifacts, tmp_path, edit, seal, words):
+    folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
+    edited(folder, edit, seal)
+    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), *words)
+
+
+@once
+def test_missing_manifest_or_folder_is_refused(artifacts, tmp_path):
     folder = shutil.copytree(artifacts["rnn_surname_origin"], tmp_path / "artifact")
     (folder / "manifest.json").write_text("{not json")
     assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "manifest.json", "not valid JSON")
-    (folder / "manifest.json").write_text(json.dumps({"preset": "x"}))
-    assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "malformed", "graphs")
     (folder / "manifest.json").unlink()
     assert_one_line_error(serve(folder, "--text", "Nakamura", check=False), "no manifest.json")
     assert_one_line_error(serve(tmp_path / "nowhere", "--text", "Nakamura", check=False), "no artifact folder")
@@ -113,8 +164,8 @@ def test_unavailable_provider_is_refused(artifacts):
 @once
 def test_translates_with_attention_and_draws_the_alignment(artifacts, tmp_path):
     folder = artifacts["attention_en_fr_numbers"]
-    result = json.loads(serve(folder, "--text", "four hundred and twenty-three", "--beam", "4", "--json").stdout)
-    assert result["translation"] == "quatre cent vingt-trois"
+    result = json.loads(serve(folder, "--text", "Four hundred and twenty-three.", "--beam", "4", "--json").stdout)
+    assert result["translation"] == "quatre cent vingt-trois"  # capitals lowered, the full stop dropped
     attention = result["attention"]
     assert len(attention) == len(result["target_tokens"]) and all(len(row) == len(result["source_tokens"]) for row in attention)
     assert all(abs(sum(row) - 1) < 1e-5 for row in attention)
@@ -124,14 +175,61 @@ def test_translates_with_attention_and_draws_the_alignment(artifacts, tmp_path):
 
 
 @once
-def test_translates_a_file_to_json_lines(artifacts, tmp_path):
-    lines = ["seven", "one thousand and one", "eighty"]
+def test_a_file_streams_json_lines_one_per_line_and_bad_lines_fail_alone(artifacts, tmp_path):
+    """A byte-order mark, blank lines, punctuation the vocabulary lacks and one unknown word: every other line is answered."""
+    lines = ["\ufeffseven", "", "one thousand and one.", "four hundred and twelvety", "Eighty!"]
     source = tmp_path / "numbers.txt"
-    source.write_text("\n".join(lines) + "\n")
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for name in ("seq2seq_en_fr_numbers", "attention_en_fr_numbers"):
-        outputs = [json.loads(line) for line in serve(artifacts[name], "--input", str(source)).stdout.splitlines()]
-        assert [o["text"] for o in outputs] == lines
-        assert ("attention" in outputs[0]) == (name == "attention_en_fr_numbers")
+        result = serve(artifacts[name], "--input", str(source), check=False)
+        outputs = json_lines(result)
+        assert [output["line"] for output in outputs] == [1, 3, 4, 5] and [("error" in output) for output in outputs] == [False, False, True, False]
+        assert "twelvety" in outputs[2]["error"] and ("attention" in outputs[0]) == (name == "attention_en_fr_numbers")
+        assert_one_line_error(result, "1 of 4 lines failed")
+    bulk = json_lines(serve(artifacts["attention_en_fr_numbers"], "--input", str(source), "--no-attention", check=False))
+    assert [output.get("translation") for output in bulk] == ["sept", "mille un", None, "quatre-vingts"]
+    assert not any("attention" in output for output in bulk)
+
+
+@once
+def test_every_task_takes_a_file(artifacts, tmp_path, scene_files):
+    (tmp_path / "names.txt").write_text("Nakamura\nSmith\n")
+    assert [len(o["classes"]) for o in json_lines(serve(artifacts["rnn_surname_origin"], "--input", str(tmp_path / "names.txt"), "--top-k", "2"))] == [2, 2]
+    (tmp_path / "prompts.txt").write_text("ROMEO:\nJULIET:\n")
+    generated = json_lines(serve(artifacts["char_rnn_shakespeare"], "--input", str(tmp_path / "prompts.txt"), "--length", "20"))
+    assert [o["prompt"] for o in generated] == ["ROMEO:", "JULIET:"] and all(len(o["generated"]) == 20 for o in generated)
+    png, _, reference = scene_files
+    (tmp_path / "images.txt").write_text(f"{png}\n{tmp_path / 'missing.png'}\n")
+    captions = json_lines(serve(artifacts["sat_fashion_scenes"], "--input", str(tmp_path / "images.txt"), check=False))
+    assert captions[0]["caption"] and "cannot read" in captions[1]["error"]
+
+
+@once
+def test_a_large_file_is_answered_while_it_is_read(artifacts, tmp_path):
+    """The first batch's lines come out before the last batch is decoded: output streams, memory stays bounded."""
+    source = tmp_path / "many.txt"
+    source.write_text("seven hundred and seventy-seven\n" * 2_000)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "serving", str(artifacts["attention_en_fr_numbers"]), "--input", str(source), "--no-attention"],
+        cwd=REPO, env=backend_environment(), stdout=subprocess.PIPE, text=True,
+    )
+    first = json.loads(process.stdout.readline())
+    still_running = process.poll() is None
+    rest = process.stdout.readlines()
+    assert first["line"] == 1 and first["translation"] == "sept cent soixante-dix-sept"
+    assert still_running and len(rest) == 1_999 and process.wait() == 0
+
+
+@once
+def test_a_closed_pipe_ends_quietly_and_a_full_disk_is_a_one_line_error(artifacts, tmp_path):
+    source = tmp_path / "many.txt"
+    source.write_text("seven\n" * 500)
+    command = f"{sys.executable} -m serving {artifacts['attention_en_fr_numbers']} --input {source} | head -1"
+    piped = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=REPO, env=backend_environment(), capture_output=True, text=True)
+    assert piped.returncode == 0 and piped.stderr == "" and json.loads(piped.stdout)["line"] == 1
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "serving", str(artifacts["attention_en_fr_numbers"]), "--text", "seven"], cwd=REPO, env=backend_environment(), stdout=full, stderr=subprocess.PIPE, text=True)
+    assert_one_line_error(result, "cannot write the output", "No space left")
 
 
 @once
@@ -141,11 +239,14 @@ def test_translates_a_file_to_json_lines(artifacts, tmp_path):
         (["--text", "four hundred and twelvety"], ["unknown words", "twelvety"]),
         (["--text", " "], ["empty"]),
         (["--text", " ".join(["one"] * 60)], ["60 tokens", "maximum"]),
-        (["--text", "seven", "--beam", "0"], ["--beam"]),
-        (["--prompt", "seven"], ["translation", "--prompt"]),
+        (["--text", "seven", "--beam", "0"], ["--beam", "between 1 and 16"]),
+        (["--text", "seven", "--beam", "1000"], ["--beam", "between 1 and 16"]),
+        (["--prompt", "seven"], ["translation", "--text", "--prompt"]),
+        (["--input", "numbers.txt", "--heatmap", "a.png"], ["--heatmap", "--input"]),
+        (["--input", "/nowhere/numbers.txt"], ["cannot read --input"]),
     ],
 )
-def test_bad_translation_input_is_a_one_line_error(artifacts, arguments, words):
+def test_bad_translation_requests_are_one_line_errors(artifacts, arguments, words):
     assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], *arguments, check=False), *words)
 
 
@@ -157,11 +258,25 @@ def test_heatmap_needs_an_attention_model(artifacts, tmp_path):
 
 
 @once
+def test_parallel_heatmap_writers_each_finish(artifacts, tmp_path):
+    """Every writer renders under a name of its own and renames it into place: none fails, and the file is whole."""
+    heatmap = tmp_path / "alignment.png"
+    command = [sys.executable, "-m", "serving", str(artifacts["attention_en_fr_numbers"]), "--text", "ninety-one", "--heatmap", str(heatmap)]
+    writers = [subprocess.Popen(command, cwd=REPO, env=backend_environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(4)]
+    assert [writer.wait() for writer in writers] == [0] * 4
+    from PIL import Image
+
+    with Image.open(heatmap) as image:
+        image.verify()
+    assert [path.name for path in tmp_path.iterdir()] == ["alignment.png"]
+
+
+@once
 def test_translates_free_english_text_into_french_subwords(artifacts, tmp_path):
     folder, heatmap = artifacts["attention_en_fr_bible"], tmp_path / "alignment.png"
-    text = "The agreement on the European Economic Area was signed in August 1992."
+    text = "In the beginning God created the heavens and the earth."
     result = json.loads(serve(folder, "--text", text, "--beam", "4", "--json", "--heatmap", str(heatmap)).stdout)
-    assert result["translation"] and result["source_tokens"][0] == "\u2581The" and result["source_tokens"][-1] == "</s>"
+    assert result["translation"] and result["source_tokens"][0] == "\u2581In" and result["source_tokens"][-1] == "</s>"
     assert "".join(result["target_tokens"][:-1]).replace("\u2581", " ").strip() == result["translation"]
     attention = np.array(result["attention"])
     assert attention.shape == (len(result["target_tokens"]), len(result["source_tokens"]))
@@ -207,6 +322,6 @@ def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     assert_one_line_error(serve(folder, "--image", str(tmp_path / "notes.png"), check=False), "not an image")
     assert_one_line_error(serve(folder, "--image", str(tmp_path / "missing.png"), check=False), "cannot read")
     assert_one_line_error(serve(folder, "--image", str(tmp_path / "huge.png"), check=False), "10000 x 6000", "limit")
-    assert_one_line_error(serve(folder, "--text", "a dress", check=False), "captioning")
+    assert_one_line_error(serve(folder, "--text", "a dress", check=False), "captioning", "--image")
     assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], "--image", str(tmp_path / "huge.png"), check=False), "--image")
     assert_one_line_error(serve(folder, "--text", "seven", "--overlay", str(tmp_path / "o.png"), check=False), "--image")
