@@ -58,7 +58,8 @@ def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
         def extend(hypotheses):
             t, token, state, scores, lengths, finished, history = hypotheses
             outputs = step(step_variables, {"previous_token": token, "state": state, **memory})
-            log_probs = jax.nn.log_softmax(outputs["logits"]).at[:, jnp.array([PAD_ID, BOS_ID])].set(-jnp.inf)
+            never_generated = jnp.array([PAD_ID, BOS_ID])  # padding only follows the end
+            log_probs = jax.nn.log_softmax(outputs["logits"]).at[:, never_generated].set(-jnp.inf)
             vocab = log_probs.shape[-1]
             only_padding = jnp.where(jnp.arange(vocab) == PAD_ID, 0.0, -jnp.inf)  # a finished hypothesis only pads, at no cost
             log_probs = jnp.where(finished[:, None], only_padding, log_probs)
@@ -70,7 +71,7 @@ def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
             return t + 1, token, outputs["new_state"][rows], scores, lengths, finished, history[rows].at[:, t].set(token)
 
         def searching(hypotheses):
-            t, finished = hypotheses[0], hypotheses[5]
+            t, *_, finished, _ = hypotheses
             return (t < max_length) & ~finished.all()
 
         start = (
