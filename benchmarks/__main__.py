@@ -1,15 +1,22 @@
-"""`python -m benchmarks`: latency, throughput, and generation or translation speed of each preset, onnxruntime against Keras.
+"""`python -m benchmarks`: graph latency, generation and decoding speed of each preset, onnxruntime against Keras, side by side.
 
-Each preset is exported to a temporary folder (or its artifact reused from --artifacts DIR/<preset>),
-then timed with onnxruntime in this process and with Keras in one subprocess per backend: the backend
-is fixed when keras is first imported, so this process never imports it. Every runner gets the same inputs.
+Each preset is exported to a temporary folder (or its artifact reused from --artifacts DIR/<preset>), then timed with
+onnxruntime in this process and with Keras in one subprocess per backend: the backend is fixed when keras is first
+imported, so this process never imports it. Every runner gets the same inputs.
+
+Decoding tables compare, on the same sources:
+- onnxruntime serving: the numpy loop `python -m serving` uses;
+- the onnxruntime floor: the graph calls that serving's search made (encoder once, decoder step once per step),
+  replayed alone from their recorded inputs: what serving would take with free bookkeeping;
+- the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
+  gets without exporting;
+- the same numpy loop over Keras-jax `predict_on_batch`.
 """
 import argparse
 import importlib.metadata
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -21,31 +28,34 @@ from benchmarks.keras_timing import (
     GENERATED_CHARACTERS,
     PROMPT,
     TEMPERATURE,
+    decoding_cases,
     decoding_repeats,
-    decoding_speed,
+    decoding_row,
+    emitted,
     generation_speed,
     measure,
     save_inputs,
     timing_summary,
 )
 from export.artifact import export_preset
-from export.parity import random_input
+from export.parity import held_out_inputs, random_input
 from serving.artifact import Artifact
+from zoo.core.backends import BACKENDS, run_python
+from zoo.core.decoding import beam_search
 from zoo.core.errors import ZooError
-from training.recipes import RECIPES
 from zoo.presets import preset_names
 
-BACKENDS = ("tensorflow", "jax", "torch")
 BATCH_SIZES = (1, 64)
 SEQUENCE_LENGTH = 64
 DEFAULT_REPEATS = 10
 SEED = 0
 REPOSITORY = Path(__file__).resolve().parents[1]
 VERSIONED_PACKAGES = ("onnxruntime", "keras", "tensorflow-cpu", "jax", "torch")
+THREADS = (1, os.cpu_count() or 1)
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", default=",".join(preset_names()), help="comma-separated preset names (default: every shipped preset)")
     parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, help=f"timed calls per measurement (default {DEFAULT_REPEATS})")
     parser.add_argument("--artifacts", type=Path, help="reuse the artifact DIR/<preset> where it exists instead of exporting")
@@ -66,42 +76,47 @@ def benchmark_inputs(manifest):
     """{(graph, batch): inputs} for every graph at every batch size, from a fixed seed."""
     rng = np.random.default_rng(SEED)
     return {
-        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest["vocab_sizes"], rng, pad=False) for tensor in spec["inputs"]}
+        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest["vocabularies"], rng, pad=False) for tensor in spec["inputs"]}
         for graph, spec in manifest["graphs"].items()
         for batch in BATCH_SIZES
     }
 
 
 def decoding_inputs(artifact):
-    """Encoder inputs of the task's benchmark sentences or images, one per decoded row."""
-    return RECIPES[artifact.manifest["preset"]].task_module.benchmark_inputs(artifact.tokenizer, max(DECODING_BATCH_SIZES), SEED)
+    """The largest decoding batch of held-out sources, evenly spread over the set (which may be sorted by length)."""
+    sources = held_out_inputs(artifact)
+    return sources[np.linspace(0, len(sources) - 1, max(DECODING_BATCH_SIZES)).round().astype(int)]
 
 
-def time_onnxruntime(artifact, cases, sentences, repeats):
+class Recorder:
+    """A runner that records every graph call a search makes, with its inputs, for `floor` to replay."""
+
+    def __init__(self, artifact):
+        self.artifact, self.graphs, self.calls = artifact, artifact.graphs, []
+
+    def run(self, graph, inputs):
+        self.calls.append((graph, inputs))
+        return self.artifact.run(graph, inputs)
+
+
+def time_onnxruntime(folder, cases, sentences, repeats):
     rows = []
-    for (graph, batch), inputs in cases.items():
-        seconds = measure(lambda: artifact.run(graph, inputs), repeats)
-        rows.append({"graph": graph, "batch": batch, "runner": "onnxruntime cpu", **timing_summary(seconds, batch)})
-    generation = {}
-    if artifact.manifest["task"] == "language_model":
-        generation["onnxruntime cpu"] = generation_speed(artifact.run, artifact.tokenizer, repeats)
-    decoding = []
-    if artifact.manifest["max_target_length"]:
-        decoding = decoding_speed(artifact.run, sentences, artifact.manifest["max_target_length"], repeats, "onnxruntime cpu")
+    for threads in THREADS:
+        artifact = Artifact(folder, threads=threads)
+        for (graph, batch), inputs in cases.items():
+            rows.append({"graph": graph, "batch": batch, "runner": f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}", **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
+    artifact = Artifact(folder)
+    generation, decoding = {}, []
+    if artifact.graphs.generates_text():
+        generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, repeats)
+    max_length = artifact.manifest["max_target_length"]
+    for width, batch, source in decoding_cases(sentences) if max_length else ():
+        recorder = Recorder(artifact)
+        tokens = emitted(beam_search(recorder, source, max_length, width))
+        served = measure(lambda: beam_search(artifact, source, max_length, width), decoding_repeats(repeats))
+        floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
+        decoding += [decoding_row(width, batch, "onnxruntime serving (numpy loop)", served, tokens), decoding_row(width, batch, "onnxruntime floor (graph calls only)", floor, tokens)]
     return {"rows": rows, "generation": generation, "decoding": decoding}
-
-
-def time_keras_backend(folder, inputs_path, backend, repeats):
-    """Rows, generation and decoding speeds from `benchmarks.keras_timing` run with KERAS_BACKEND=backend."""
-    environment = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0"}
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.keras_timing", str(folder), str(inputs_path), str(repeats)],
-        env=environment, cwd=REPOSITORY, capture_output=True, text=True,
-    )
-    if result.returncode != 0:
-        lines = result.stderr.strip().splitlines() or [f"exit code {result.returncode}"]
-        raise ZooError(f"timing Keras on {backend} failed: {lines[-1]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def benchmark_preset(folder, repeats, scratch):
@@ -111,7 +126,11 @@ def benchmark_preset(folder, repeats, scratch):
     sentences = decoding_inputs(artifact) if artifact.manifest["max_target_length"] else None
     inputs_path = Path(scratch) / f"{artifact.manifest['preset']}-inputs.npz"
     save_inputs(inputs_path, cases, sentences)
-    results = [time_onnxruntime(artifact, cases, sentences, repeats)] + [time_keras_backend(folder, inputs_path, backend, repeats) for backend in BACKENDS]
+    keras = [
+        json.loads(run_python(["-m", "benchmarks.keras_timing", str(folder), str(inputs_path), str(repeats)], backend, what=f"timing Keras on {backend}", cwd=REPOSITORY).strip().splitlines()[-1])
+        for backend in BACKENDS
+    ]
+    results = [time_onnxruntime(folder, cases, sentences, repeats), *keras]
     rows = sorted((row for result in results for row in result["rows"]), key=lambda row: (row["graph"], row["batch"]))
     generation = {runner: speed for result in results for runner, speed in result["generation"].items()}
     decoding = sorted((row for result in results for row in result["decoding"]), key=lambda row: (row["beam_width"], row["batch"]))
@@ -129,9 +148,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
         "|---|--:|---|--:|--:|--:|",
     ]
     for row in rows:
-        lines.append(
-            f"| {row['graph']} | {row['batch']} | {row['runner']} | {row['median_ms']:.3f} | {row['p90_ms']:.3f} | {row['sequences_per_s']:,.0f} |"
-        )
+        lines.append(f"| {row['graph']} | {row['batch']} | {row['runner']} | {row['median_ms']:.3f} | {row['p90_ms']:.3f} | {row['sequences_per_s']:,.0f} |")
     if generation:
         lines += [
             "",
@@ -145,27 +162,27 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     if decoding:
         lines += [
             "",
-            f"Decoding: {RECIPES[manifest['preset']].task_module.BENCHMARK_SOURCES.format(count=max(DECODING_BATCH_SIZES), seed=SEED)}, "
-            f"batch b decoding the first b of them with `zoo.core.decoding.beam_search` (at most {manifest['max_target_length']} tokens); "
-            f"median of {decoding_repeats(repeats)} runs after one warm-up run (max(2, repeats // 3): decoding is slow); a sequence is one translation or caption, sequences/s = batch / median.",
+            f"Decoding: {max(DECODING_BATCH_SIZES)} held-out sources spread evenly over the preset's held-out set, batch b decoding the "
+            f"first b of them (at most {manifest['max_target_length']} tokens); median of {decoding_repeats(repeats)} runs after one warm-up run; "
+            "tokens are those the search emitted, end tokens included.",
             "",
-            "| decoding | batch | runner | ms per batch (median) | ms per sequence | sequences/s |",
-            "|---|--:|---|--:|--:|--:|",
+            "| decoding | batch | runner | ms per batch (median) | ms per sequence | ms per token | sequences/s |",
+            "|---|--:|---|--:|--:|--:|--:|",
         ]
         for row in decoding:
-            decoding_name = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
+            name = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
             lines.append(
-                f"| {decoding_name} | {row['batch']} | {row['runner']} | {row['median_ms']:,.1f} | {row['median_ms'] / row['batch']:,.2f} | {row['sequences_per_s']:,.1f} |"
+                f"| {name} | {row['batch']} | {row['runner']} | {row['median_ms']:,.1f} | {row['median_ms'] / row['batch']:,.2f} | "
+                f"{row['median_ms'] / row['tokens']:,.3f} | {row['sequences_per_s']:,.1f} |"
             )
+        compiled = [row["compile_s"] for row in decoding if "compile_s" in row]
+        lines += ["", f"The jitted JAX decode compiles once per batch shape and beam width, {min(compiled):.1f} to {max(compiled):.1f} s here, not counted above."]
     return "\n".join(lines)
 
 
 def machine_description():
     versions = ", ".join(f"{package} {importlib.metadata.version(package)}" for package in VERSIONED_PACKAGES)
-    return (
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}; "
-        f"Python {platform.python_version()}; {versions}."
-    )
+    return f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}; Python {platform.python_version()}; {versions}."
 
 
 def main(argv=None):

@@ -10,8 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from zoo.core.decoding import BOS_ID, EOS_ID
-from zoo.core.tokenizers import PAD_ID
+from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
 # What the loop carries into the decoder step; its other inputs are the encoder outputs of the same names.
 LOOP_INPUTS = ("previous_token", "state")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from serving.artifact import read_manifest
 from zoo.core.decoding import beam_search, sample_text
+from zoo.core.manifest import read_manifest
 
 GENERATED_CHARACTERS = 200
 PROMPT = "ROMEO:"
@@ -39,11 +39,11 @@ def timing_summary(seconds, batch):
     return {"median_ms": 1e3 * median, "p90_ms": 1e3 * float(np.percentile(seconds, 90)), "sequences_per_s": batch / median}
 
 
-def generation_speed(run, tokenizer, repeats):
+def generation_speed(runner, tokenizer, repeats):
     """Characters per second of `sample_text`, every repeat drawing the same text from the same seed."""
 
     def generate():
-        sample_text(run, tokenizer, PROMPT, GENERATED_CHARACTERS, TEMPERATURE, np.random.default_rng(SEED))
+        sample_text(runner, tokenizer, PROMPT, GENERATED_CHARACTERS, TEMPERATURE, np.random.default_rng(SEED))
 
     return {"characters_per_s": GENERATED_CHARACTERS / float(np.median(measure(generate, repeats)))}
 
@@ -53,18 +53,45 @@ def decoding_repeats(repeats):
     return max(2, repeats // 3)
 
 
-def decoding_speed(run, sentences, max_length, repeats, runner):
-    """Rows of greedy and beam decoding of the first `batch` source sentences, at each batch size and beam width."""
+def decoding_cases(sentences):
+    """(beam width, batch, the first `batch` sources) of every decoding row."""
+    return [(width, batch, sentences[:batch]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
+
+
+def decoding_row(width, batch, runner, seconds, tokens):
+    """A decoding row; `tokens` is how many the decode emitted (end tokens included), for the time per token."""
+    return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, **timing_summary(seconds, batch)}
+
+
+def emitted(results):
+    return sum(len(result["ids"]) + 1 for result in results)
+
+
+def decoding_speed(runner, sentences, max_length, repeats, name):
+    """Rows of greedy and beam decoding of the first `batch` sources by the numpy loop over `runner`."""
+    return [
+        decoding_row(width, batch, name, measure(lambda: beam_search(runner, source, max_length, width), decoding_repeats(repeats)), emitted(beam_search(runner, source, max_length, width)))
+        for width, batch, source in decoding_cases(sentences)
+    ]
+
+
+def jitted_speed(model, sentences, max_length, repeats):
+    """Rows of the jitted JAX decode (`benchmarks.jax_decoding`), compiled before timing; the compile time is kept apart."""
+    from benchmarks.jax_decoding import jitted_decoding
+
     rows = []
-    for beam_width in BEAM_WIDTHS:
-        for batch in DECODING_BATCH_SIZES:
-            seconds = measure(lambda: beam_search(run, sentences[:batch], max_length, beam_width), decoding_repeats(repeats))
-            rows.append({"beam_width": beam_width, "batch": batch, "runner": runner, **timing_summary(seconds, batch)})
+    for width, batch, source in decoding_cases(sentences):
+        decode = jitted_decoding(model, max_length, width)
+        start = time.perf_counter()
+        results = decode(source)
+        compile_seconds = time.perf_counter() - start
+        row = decoding_row(width, batch, "jax jitted decode (lax.while_loop)", measure(lambda: decode(source), decoding_repeats(repeats)), emitted(results))
+        rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3})
     return rows
 
 
 def save_inputs(path, cases, sentences=None):
-    """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file, and the source ids to decode if any."""
+    """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file, and the sources to decode if any."""
     arrays = {f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()}
     if sentences is not None:
         arrays[SENTENCES_KEY] = sentences
@@ -72,7 +99,7 @@ def save_inputs(path, cases, sentences=None):
 
 
 def load_inputs(path):
-    """The cases and source sentences (None where there are none) written by `save_inputs`."""
+    """The cases and sources (None where there are none) written by `save_inputs`."""
     cases = {}
     with np.load(path) as arrays:
         sentences = arrays[SENTENCES_KEY] if SENTENCES_KEY in arrays else None
@@ -84,15 +111,16 @@ def load_inputs(path):
 
 
 def time_keras(artifact, cases, sentences, repeats):
-    """Timing rows of both ways to run each graph, the generation speed of a language model and the decoding speed of a translation model."""
+    """Timing rows of both ways to run each graph; with jax, the generation speed of a language model and the
+    decoding speed of an encoder-decoder, by the numpy loop and by the jitted decode."""
     import keras
 
     from zoo.presets import Preset
-    from zoo.runner import keras_runner
+    from zoo.runner import KerasRunner
 
     preset = Preset(Path(artifact) / "preset")
     model = preset.load_model()
-    graphs = model.deployment_graphs()
+    runner = KerasRunner(model)
     backend = keras.backend.backend()
 
     def plain_call(graph, inputs):
@@ -101,18 +129,18 @@ def time_keras(artifact, cases, sentences, repeats):
 
     rows = []
     for (graph_name, batch), inputs in cases.items():
-        graph = graphs[graph_name]
+        graph = runner.keras_graphs[graph_name]
         methods = {"predict_on_batch": lambda: graph.predict_on_batch(inputs), "call": lambda: plain_call(graph, inputs)}
         for method, function in methods.items():
             rows.append({"graph": graph_name, "batch": batch, "runner": f"keras {backend} {method}", **timing_summary(measure(function, repeats), batch)})
-    run, runner = keras_runner(model), f"keras {backend} predict_on_batch"
-    generation = {}
-    if preset.metadata["task"] == "language_model":
-        generation[runner] = generation_speed(run, preset.tokenizer, repeats)
-    decoding = []
-    max_target_length = read_manifest(artifact)["max_target_length"]
-    if max_target_length:
-        decoding = decoding_speed(run, sentences, max_target_length, repeats, runner)
+    generation, decoding = {}, []
+    if backend == "jax":
+        name = "keras jax predict_on_batch, numpy loop"
+        if runner.graphs.generates_text():
+            generation[name] = generation_speed(runner, preset.tokenizer, repeats)
+        max_target_length = read_manifest(artifact)["max_target_length"]
+        if max_target_length:
+            decoding = decoding_speed(runner, sentences, max_target_length, repeats, name) + jitted_speed(model, sentences, max_target_length, repeats)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 

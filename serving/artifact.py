@@ -48,6 +48,7 @@ class Artifact:
         self.sessions = {}
         for name in self.paths:
             self.check_declared(name, self.session(name, self.thread_counts[0]))
+        self.output_names = {name: [tensor["name"] for tensor in spec["outputs"]] for name, spec in self.manifest["graphs"].items()}
 
     @property
     def max_length(self):
@@ -86,4 +87,5 @@ class Artifact:
     def run(self, graph, inputs):
         rows = len(next(iter(inputs.values())))
         session = self.session(graph, self.thread_counts[rows > SMALL_BATCH])
-        return dict(zip((output.name for output in session.get_outputs()), session.run(None, inputs)))
+        names = self.output_names[graph]
+        return dict(zip(names, session.run(names, inputs)))

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from benchmarks.jax_decoding import jitted_decoding
-from zoo.core.decoding import EOS_ID, beam_search
+from zoo.core.decoding import beam_search
+from zoo.core.tokenizers import EOS_ID
 from zoo.models import AttentionSeq2Seq, ShowAttendTell
-from zoo.runner import keras_runner
+from zoo.runner import KerasRunner
 
 pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax", reason="the jitted decoder is JAX code")
 
@@ -40,7 +41,7 @@ def captioner():
 @pytest.mark.parametrize("width", [1, 3])
 def test_jitted_decoding_is_the_numpy_beam_search(build, width):
     model, source = build()
-    expected = beam_search(keras_runner(model), source, MAX_LENGTH, width)
+    expected = beam_search(KerasRunner(model), source, MAX_LENGTH, width)
     decoded = jitted_decoding(model, MAX_LENGTH, width)(source)
     assert [result["ids"] for result in decoded] == [result["ids"] for result in expected]
     np.testing.assert_allclose([result["score"] for result in decoded], [result["score"] for result in expected], atol=1e-4)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from zoo.core.decoding import NEVER_GENERATED, candidates
+from zoo.core.decoding import FIRST_CANDIDATE, candidates
 
 
 def full_log_softmax(logits):
@@ -13,7 +13,7 @@ def test_candidates_are_each_rows_likeliest_ids_with_exact_log_probabilities():
     finished = np.array([False, False, True, False, False, True])
     ids, log_probs = candidates(logits, finished, 5)
     reference = full_log_softmax(logits)
-    reference[:, NEVER_GENERATED] = -np.inf
+    reference[:, :FIRST_CANDIDATE] = -np.inf
     for row in np.flatnonzero(~finished):
         assert set(ids[row]) == set(np.argsort(-reference[row])[:5])
         np.testing.assert_allclose(log_probs[row], reference[row, ids[row]], atol=1e-6)

@@ -45,6 +45,10 @@ class Graphs:
     def has(self, kind):
         return any(spec["kind"] == kind for spec in self.specs.values())
 
+    def generates_text(self):
+        """Whether these are a language model's graphs: a step whose logits score the next token (a classifier's score classes)."""
+        return self.has("step") and self.tensor(self.named("step"), "outputs", "logits") is not None
+
     def tensors(self, graph, side, role_name):
         return [tensor["name"] for tensor in self.specs[graph][side] if tensor["role"] == role_name]
 

@@ -9,7 +9,9 @@ import numpy as np
 
 from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID, pad_batch
 
-NEVER_GENERATED = [PAD_ID, BOS_ID]  # padding only follows the end, and the start id only starts
+# Padding only follows the end, and the start id only starts: never candidates. Being the first two ids, they are
+# left out by slicing the logits, without copying them.
+FIRST_CANDIDATE = max(PAD_ID, BOS_ID) + 1
 
 
 def sample_next(logits, temperature, rng):
@@ -65,25 +67,62 @@ class Decoder:
         self.attention = graphs.tensor(self.step, "outputs", "attention")
 
 
+def log_normaliser(logits):
+    """log sum exp of each row, exponentials in float32 and their sum in float64."""
+    top = logits.max(axis=1)
+    return top.astype("float64") + np.log(np.exp(logits - top[:, None]).sum(axis=1, dtype="float64"))
+
+
 def candidates(logits, finished, count):
     """Per row, the `count` likeliest next ids and their log-probabilities (float64), best not necessarily first.
 
     The normaliser is the log-sum-exp of the whole row, but only the candidates' log-probabilities are formed:
     what a beam keeps is among its rows' best few. A finished hypothesis only pads, at no cost.
     """
-    logits = np.array(logits, dtype="float32")  # a copy: the masking below must not touch the runner's arrays
-    top = logits.max(axis=1, keepdims=True)
-    normaliser = top[:, 0].astype("float64") + np.log(np.exp(logits - top).sum(axis=1, dtype="float64"))
-    logits[:, NEVER_GENERATED] = -np.inf
-    ids = logits.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-logits, count - 1, axis=1)[:, :count]
-    log_probs = np.take_along_axis(logits, ids, axis=1).astype("float64") - normaliser[:, None]
-    ids[finished], log_probs[finished] = PAD_ID, -np.inf
-    log_probs[finished, 0] = 0.0
+    normaliser = log_normaliser(logits)
+    allowed = logits[:, FIRST_CANDIDATE:]
+    ids = allowed.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-allowed, count - 1, axis=1)[:, :count]
+    log_probs = np.take_along_axis(allowed, ids, axis=1).astype("float64") - normaliser[:, None]
+    ids += FIRST_CANDIDATE
+    if finished.any():
+        ids[finished], log_probs[finished] = PAD_ID, -np.inf
+        log_probs[finished, 0] = 0.0
     return ids, log_probs
 
 
+def greedy_search(runner, source, max_length, length_penalty=1.0):
+    """`beam_search` of width 1 with fewer array operations per step: each row takes its argmax and leaves the batch
+    with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
+    graphs = Decoder(runner.graphs)
+    encoded = runner.run(graphs.encoder, {graphs.source: source})
+    state, memory = encoded[graphs.initial_state], {name: encoded[output] for name, output in graphs.memory.items()}
+    ids, scores, lengths = np.zeros((len(source), max_length), "int32"), np.zeros(len(source)), np.zeros(len(source), "int64")
+    alive, token, attention = np.arange(len(source)), np.full(len(source), BOS_ID, dtype="int32"), None
+    for step in range(max_length):
+        outputs = runner.run(graphs.step, {graphs.previous_token: token, graphs.state: state, **memory})
+        logits = outputs[graphs.logits]
+        token = (logits[:, FIRST_CANDIDATE:].argmax(axis=1) + FIRST_CANDIDATE).astype("int32")
+        scores[alive] += logits[np.arange(len(alive)), token] - log_normaliser(logits)
+        ids[alive, step], lengths[alive] = token, step + 1
+        if graphs.attention:
+            attention = np.zeros((len(source), max_length, outputs[graphs.attention].shape[1]), "float32") if attention is None else attention
+            attention[alive, step] = outputs[graphs.attention]
+        going = token != EOS_ID
+        if not going.any():
+            break
+        alive, token, state = alive[going], token[going], outputs[graphs.new_state][going]
+        if not going.all():
+            memory = {name: value[going] for name, value in memory.items()}
+    results = []
+    for sentence, length in enumerate(lengths):
+        kept = [int(i) for i in ids[sentence, :length] if i != EOS_ID]
+        result_attention = attention[sentence, : min(length, len(kept) + 1)] if attention is not None else None
+        results.append({"ids": kept, "score": float(scores[sentence] / max(length, 1) ** length_penalty), "attention": result_attention})
+    return results
+
+
 def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, trace=False):
-    """Translates (or captions) a batch of sources; beam width 1 is greedy decoding.
+    """Translates (or captions) a batch of sources; beam width 1 is greedy decoding (`greedy_search` unless traced).
 
     Returns, per source row: target ids (up to, not including, the end id), the length-normalised
     log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source positions)
@@ -96,10 +135,12 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     searches): `beams` a hash of each kept hypothesis's ids (steps, width), `beam_scores` their scores, and
     `runner_up` the best score pruned (steps,).
     """
+    if beam_width == 1 and not trace:
+        return greedy_search(runner, source, max_length, length_penalty)
     graphs, width = Decoder(runner.graphs), beam_width
     encoded = runner.run(graphs.encoder, {graphs.source: source})
-    state = np.repeat(encoded[graphs.initial_state], width, axis=0)
-    memory = {name: np.repeat(encoded[output], width, axis=0) for name, output in graphs.memory.items()}
+    state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
+    memory = {name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}
     alive = np.arange(len(source))  # sentences still decoding; each has `width` rows, sentence-major
     scores = np.zeros((len(source), width))
     scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
@@ -111,7 +152,10 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
         ids, log_probs = candidates(outputs[graphs.logits], finished, width + 1 if trace else width)
         count, per_row = len(alive), ids.shape[1]
         totals = (scores.reshape(-1, 1) + log_probs).reshape(count, width * per_row)
-        order = np.lexsort(((np.arange(width)[:, None] * (1 << 32) + ids.reshape(count, width, per_row)).reshape(count, -1), -totals), axis=1)
+        if totals.shape[1] == 1:  # greedy: the one candidate
+            order = np.zeros((count, 1), dtype="int64")
+        else:  # best first, ties to the lower beam, then the lower id
+            order = np.lexsort(((np.arange(width)[:, None] * (1 << 32) + ids.reshape(count, width, per_row)).reshape(count, -1), -totals), axis=1)
         best = order[:, :width]
         parents = (np.arange(count)[:, None] * width + best // per_row).ravel()
         token = ids.reshape(count, -1)[np.arange(count)[:, None], best].ravel().astype("int32")
