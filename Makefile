@@ -6,7 +6,7 @@ BACKENDS := tensorflow jax torch
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: install demo test benchmark
+.PHONY: install demo test verify benchmark
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv .venv
@@ -30,6 +30,13 @@ test: $(INSTALLED)
 	@status=0; for backend in $(BACKENDS); do \
 		echo "== tests, KERAS_BACKEND=$$backend"; \
 		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider || status=1; \
+	done; exit $$status
+
+# The whole gate on every preset: export (gated on tensorflow), then every backend and the whole held-out set.
+verify: $(INSTALLED)
+	@status=0; for preset in $$($(BIN)/zoo list --names); do \
+		echo "== $$preset"; \
+		$(BIN)/zoo export $$preset --out artifacts/$$preset && $(BIN)/zoo parity artifacts/$$preset || status=1; \
 	done; exit $$status
 
 benchmark: $(INSTALLED)

@@ -16,14 +16,14 @@ from serving.artifact import PROVIDERS, Artifact
 from serving.heatmap import draw_alignment
 from serving.overlay import draw_overlay, load_image
 from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, Runtime
-from zoo.core.errors import ZooError
+from zoo.core.errors import ArgumentParser, ZooError
 
 # The option that carries one item, per task.
 ITEM_OPTIONS = {"language_model": "prompt", "classification": "text", "translation": "text", "captioning": "image"}
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m serving", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = ArgumentParser(prog="python -m serving", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("artifact", help="artifact folder written by `zoo export`")
     item = parser.add_mutually_exclusive_group(required=True)
     item.add_argument("--prompt", help="language models: text to continue")

@@ -41,7 +41,7 @@ def make_deterministic(seed):
 def distribute(data_parallel, batch_size):
     """Spreads each global batch over `data_parallel` devices with keras.distribution; returns the devices used."""
     if not data_parallel:
-        return [str(device) for device in keras.distribution.list_devices()[:1]]
+        return [default_device()]
     if keras.backend.backend() != "jax":
         raise ZooError(f"--data-parallel needs the jax backend (keras.distribution), not {keras.backend.backend()}")
     if data_parallel < 1 or batch_size % data_parallel:
@@ -53,6 +53,20 @@ def distribute(data_parallel, batch_size):
         raise ZooError(f"--data-parallel {data_parallel} asks for more devices than the {len(devices)} here ({', '.join(map(str, devices))})")
     keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices[:data_parallel]))
     return [str(device) for device in devices[:data_parallel]]
+
+
+def default_device():
+    """The device one process trains on (keras.distribution lists devices on jax only)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return str(keras.distribution.list_devices()[0])
+    if backend == "torch":
+        import torch
+
+        return "cuda:0" if torch.cuda.is_available() else "cpu"
+    import tensorflow as tf
+
+    return tf.config.list_logical_devices()[0].name
 
 
 def build_model(recipe, tokenizer):

@@ -5,7 +5,7 @@ import os
 import sys
 
 from zoo.core.backends import BACKENDS
-from zoo.core.errors import ZooError
+from zoo.core.errors import ArgumentParser, ZooError
 
 
 def use_backend(backend, host_devices=None):
@@ -33,6 +33,9 @@ def list_command(arguments):
     from zoo.presets import list_presets
 
     rows = list_presets()
+    if arguments.names:
+        print("\n".join(row["name"] for row in rows))
+        return
     if arguments.json:
         print(json.dumps(rows, indent=1))
         return
@@ -120,11 +123,12 @@ def study_command(arguments):
 
 
 def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="zoo", description=__doc__)
+    parser = ArgumentParser(prog="zoo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     listing = commands.add_parser("list", help="presets with family, task, size and headline metrics")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument("--names", action="store_true", help="one preset name per line")
     listing.set_defaults(run=list_command)
 
     training = commands.add_parser(

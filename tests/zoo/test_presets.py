@@ -1,13 +1,18 @@
+import json
 import shutil
 
+import h5py
 import keras
 import numpy as np
 import pytest
 
 import zoo
+from tests.conftest import BACKEND, PRESETS, once
+from training.model_card import write_model_card
+from training.recipes import RECIPES
 from zoo.core.errors import ZooError
-from tests.conftest import BACKEND, PRESETS
-from zoo.presets import Preset
+from zoo.core.folders import MARKER, sha256
+from zoo.presets import HELD_OUT, METADATA_VERSION, Preset
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -56,8 +61,6 @@ def test_preset_reproduces_its_model_card(name):
     them), and the parity gate shows every backend decodes the same greedy and beam tokens. Captioners
     are scored on the shipped sample of test scenes (the full test set needs the Debian package).
     """
-    from training.recipes import RECIPES
-
     preset = Preset(name)
     options = {}
     if preset.metadata["task"] in ("translation", "captioning"):
@@ -72,3 +75,43 @@ def test_preset_reproduces_its_model_card(name):
     for key, value in measured.items():
         if isinstance(value, float):
             assert value == pytest.approx(expected[key], abs=1e-3), key
+
+
+@once
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_card_is_what_todays_writer_makes_of_its_metadata(name, tmp_path):
+    write_model_card(tmp_path, Preset(name).metadata)
+    assert (tmp_path / "README.md").read_text() == (Preset(name).path / "README.md").read_text()
+
+
+@once
+@pytest.mark.parametrize("name", PRESETS)
+def test_presets_are_stored_as_todays_code_stores_them(name):
+    """Weights without optimizer state, the metadata's current version, the folder's marker, and for decoders the
+    encoded held-out inputs the parity gate decodes, hash-checked like the weights."""
+    preset = Preset(name)
+    assert preset.metadata["metadata_version"] == METADATA_VERSION and (preset.path / MARKER).is_file()
+    with h5py.File(preset.path / "model.weights.h5") as weights:
+        assert "optimizer" not in weights
+    decodes = preset.metadata["task"] in ("translation", "captioning")
+    assert (preset.held_out() is not None) == decodes
+    if decodes:
+        assert len(preset.held_out()) == len(RECIPES[name].task_module.held_out_inputs(preset.tokenizer, preset.metadata["training"]["seed"]))
+
+
+def test_tampered_held_out_inputs_are_refused(tmp_path):
+    folder = shutil.copytree(Preset("sat_fashion_scenes").path, tmp_path / "preset")
+    np.savez_compressed(folder / HELD_OUT, inputs=np.zeros((2, 84, 84), np.uint8))
+    with pytest.raises(ZooError, match="sha256"):
+        Preset(folder).held_out()
+
+
+def test_a_preset_whose_weights_match_their_hash_but_do_not_load_is_a_one_line_error(tmp_path):
+    folder = shutil.copytree(Preset("rnn_surname_origin").path, tmp_path / "preset")
+    data = (folder / "model.weights.h5").read_bytes()
+    (folder / "model.weights.h5").write_bytes(data[: len(data) // 2])
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["weights_sha256"] = sha256(folder / "model.weights.h5")
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    with pytest.raises(ZooError, match="cannot load"):
+        Preset(folder).load_model()
