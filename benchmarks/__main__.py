@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.keras_timing import (
+    JITTED,
     DECODING_BATCH_SIZES,
     GENERATED_CHARACTERS,
     PROMPT,
@@ -115,7 +116,7 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         tokens = emitted(beam_search(recorder, source, max_length, width))
         served = measure(lambda: beam_search(artifact, source, max_length, width), decoding_repeats(repeats))
         floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
-        decoding += [decoding_row(width, batch, "onnxruntime serving (numpy loop)", served, tokens), decoding_row(width, batch, "onnxruntime floor (graph calls only)", floor, tokens)]
+        decoding += [decoding_row(width, batch, SERVED, served, tokens), decoding_row(width, batch, FLOOR, floor, tokens)]
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
@@ -180,6 +181,28 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     return "\n".join(lines)
 
 
+SERVED, FLOOR = "onnxruntime serving (numpy loop)", "onnxruntime floor (graph calls only)"
+
+
+def format_summary(decodings):
+    """One line per preset, decoding and batch: serving against its floor and against the jitted JAX decode."""
+    lines = [
+        "### Summary: onnxruntime serving against the jitted JAX decode and against its own floor",
+        "",
+        "| preset | decoding | batch | serving ms/sequence | floor | jitted JAX | JAX time / serving time | serving time / floor |",
+        "|---|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for preset, rows in decodings.items():
+        by_case = {}
+        for row in rows:
+            by_case.setdefault((row["beam_width"], row["batch"]), {})[row["runner"]] = row["median_ms"] / row["batch"]
+        for (width, batch), times in by_case.items():
+            served, floor, jitted = times[SERVED], times[FLOOR], times[JITTED]
+            name = "greedy" if width == 1 else f"beam {width}"
+            lines.append(f"| {preset} | {name} | {batch} | {served:,.2f} | {floor:,.2f} | {jitted:,.2f} | **{jitted / served:.2f}x** | {served / floor:.2f}x |")
+    return "\n".join(lines)
+
+
 def machine_description():
     versions = ", ".join(f"{package} {importlib.metadata.version(package)}" for package in VERSIONED_PACKAGES)
     return f"Machine: {platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}; Python {platform.python_version()}; {versions}."
@@ -187,13 +210,18 @@ def machine_description():
 
 def main(argv=None):
     arguments = parse_arguments(argv)
+    decodings = {}
     try:
         with tempfile.TemporaryDirectory() as scratch:
             for preset in arguments.presets.split(","):
-                folder = artifact_folder(preset, arguments.artifacts, scratch)
-                print(format_tables(*benchmark_preset(folder, arguments.repeats, scratch), arguments.repeats), end="\n\n", flush=True)
+                manifest, rows, generation, decoding = benchmark_preset(artifact_folder(preset, arguments.artifacts, scratch), arguments.repeats, scratch)
+                print(format_tables(manifest, rows, generation, decoding, arguments.repeats), end="\n\n", flush=True)
+                if decoding:
+                    decodings[preset] = decoding
     except ZooError as error:
         sys.exit(f"error: {error}")
+    if decodings:
+        print(format_summary(decodings), end="\n\n")
     print(machine_description())
 
 

@@ -21,6 +21,7 @@ SEED = 0
 BEAM_WIDTHS = (1, 4)
 DECODING_BATCH_SIZES = (1, 64)
 SENTENCES_KEY = "sentences"
+JITTED = "jax jitted decode (lax.while_loop)"
 
 
 def measure(function, repeats):
@@ -85,7 +86,7 @@ def jitted_speed(model, sentences, max_length, repeats):
         start = time.perf_counter()
         results = decode(source)
         compile_seconds = time.perf_counter() - start
-        row = decoding_row(width, batch, "jax jitted decode (lax.while_loop)", measure(lambda: decode(source), decoding_repeats(repeats)), emitted(results))
+        row = decoding_row(width, batch, JITTED, measure(lambda: decode(source), decoding_repeats(repeats)), emitted(results))
         rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3})
     return rows
 
