@@ -33,7 +33,7 @@ GATE_BLOCKS = {"gru": [0, 1, 2], "lstm": [0, 3, 1, 2]}
 
 
 class Graph:
-    """Nodes and weights of one ONNX graph being built; every method returns the name of the tensor it adds."""
+    """Nodes and weights of one ONNX graph being built; every method returns the name of the tensor it adds (`split`: of each)."""
 
     def __init__(self):
         self.nodes, self.weights = [], []
