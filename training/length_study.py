@@ -9,6 +9,7 @@ from pathlib import Path
 
 from training.model_card import write_model_card
 from training.recipes import RECIPES
+from zoo.core.folders import mark
 from zoo.presets import Preset
 
 STUDIES = {
@@ -52,6 +53,7 @@ def record_in_cards(study, png):
         (preset.path / "metadata.json").write_text(json.dumps(metadata, indent=1, ensure_ascii=False))
         shutil.copyfile(png, preset.path / "length_study.png")
         write_model_card(preset.path, metadata)
+        mark(preset.path, "preset")
 
 
 def run_length_study(out, presets, cards=False):

@@ -81,6 +81,7 @@ def candidates(logits, finished, count):
     """
     normaliser = log_normaliser(logits)
     allowed = logits[:, FIRST_CANDIDATE:]
+    count = min(count, allowed.shape[1])
     ids = allowed.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-allowed, count - 1, axis=1)[:, :count]
     log_probs = np.take_along_axis(allowed, ids, axis=1).astype("float64") - normaliser[:, None]
     ids += FIRST_CANDIDATE

@@ -59,10 +59,15 @@ def sibling(out, purpose):
     return folder
 
 
+def mark(folder, kind):
+    """Records every file now in `folder` as written by zoo."""
+    (Path(folder) / MARKER).write_text(json.dumps({"kind": kind, "files": written_files(folder)}, indent=1))
+
+
 def publish(staging, out, kind):
     """Marks `staging` as a `kind` folder and swaps it in for `out` (checked again: it may have changed meanwhile)."""
     staging, out = Path(staging), Path(out)
-    (staging / MARKER).write_text(json.dumps({"kind": kind, "files": written_files(staging)}, indent=1))
+    mark(staging, kind)
     check_output_folder(out, kind)
     retired = None
     if out.exists():

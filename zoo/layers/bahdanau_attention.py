@@ -18,6 +18,12 @@ class BahdanauAttention(keras.layers.Layer):
         self.key_projection = keras.layers.Dense(units, name="key_projection")
         self.score = keras.layers.Dense(1, use_bias=False, name="score")
 
+    def build(self, query_shape, keys_shape):
+        # The key projection may already be built: encoders call `project_keys` before the first attention step.
+        for layer, shape in ((self.query_projection, query_shape), (self.key_projection, keys_shape), (self.score, (*keys_shape[:-1], self.units))):
+            if not layer.built:
+                layer.build(shape)
+
     def call(self, query, keys, mask=None, projected_keys=None):
         """`projected_keys` (`U h_i`, from `project_keys`) saves recomputing them at every decoder step."""
         projected_keys = self.project_keys(keys) if projected_keys is None else projected_keys
