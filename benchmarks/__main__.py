@@ -24,9 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.keras_timing import (
-    JITTED,
     DECODING_BATCH_SIZES,
     GENERATED_CHARACTERS,
+    JITTED,
     PROMPT,
     TEMPERATURE,
     decoding_cases,

@@ -1,8 +1,8 @@
 """Images in, attention over images out: the captioner's input pipeline and the lecture's overlay figure."""
 import numpy as np
 
-from zoo.core.errors import ZooError
 from serving.heatmap import font, save_png, text_size
+from zoo.core.errors import ZooError
 
 MAX_PIXELS = 50_000_000  # larger is no photo but a decompression bomb or a mistake
 PANEL = 168  # pixels per panel side in the overlay (2x an 84-pixel scene)

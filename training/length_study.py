@@ -67,7 +67,7 @@ def run_length_study(out, presets, cards=False):
         study[name] = task.length_rows(preset.load_model(), preset.tokenizer, preset.metadata["training"]["seed"])
     (out / "length_study.json").write_text(json.dumps(study, indent=1))
     first = study[presets[0]]
-    lines = [f"| source length | sources | mean English words | " + " | ".join(f"{name} {task.LENGTH_SCORE}" for name in presets) + " |", "|---" * (len(presets) + 3) + "|"]
+    lines = ["| source length | sources | mean English words | " + " | ".join(f"{name} {task.LENGTH_SCORE}" for name in presets) + " |", "|---" * (len(presets) + 3) + "|"]
     for i, row in enumerate(first):
         lines.append(f"| {row['length']} | {row['count']} | {row['mean_source_words']} | " + " | ".join(f"{study[name][i][task.LENGTH_SCORE]}" for name in presets) + " |")
     (out / "length_study.md").write_text("\n".join(lines) + "\n")

@@ -1,5 +1,4 @@
 """The `zoo` command: list, train, evaluate, export and parity-check presets."""
-import argparse
 import json
 import os
 import sys

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from zoo.core.errors import ZooError
 from serving.overlay import cell_masses, draw_overlay, load_image
+from zoo.core.errors import ZooError
 
 
 def test_any_image_becomes_a_grey_square_of_the_model_size(tmp_path):

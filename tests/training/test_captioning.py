@@ -1,8 +1,8 @@
 import numpy as np
 
-from zoo.core.tokenizers import WordTokenizer
 from training.captioning import grounding, phrase_steps
 from training.data.fashion_scenes import EMPTY
+from zoo.core.tokenizers import WordTokenizer
 
 CAPTION = "an ankle boot at the centre and a dress at the bottom left"
 

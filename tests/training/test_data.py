@@ -1,5 +1,5 @@
-from training.data import shakespeare, surnames
 from tests.conftest import once
+from training.data import shakespeare, surnames
 
 
 @once

@@ -1,8 +1,8 @@
 import pytest
 
+from training.length_study import STUDIES
 from training.recipes import RECIPES
 from training.task import LengthStudy, Task
-from training.length_study import STUDIES
 
 
 @pytest.mark.parametrize("name", RECIPES)
