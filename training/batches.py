@@ -13,18 +13,26 @@ class EpochBatches(keras.utils.PyDataset):
 
     def __init__(self, seed):
         super().__init__()
-        self.seed = seed
+        self.seed, self.part = seed, (0, 1)
         self.set_epoch(0)
 
     def set_epoch(self, epoch):
         self.epoch = epoch
-        self.keys = self.plan(np.random.default_rng([self.seed, epoch]))
+        self.keys = self.plan(np.random.default_rng([self.seed or 0, epoch]))
 
     def __len__(self):
         return len(self.keys)
 
+    def shard(self, process, processes):
+        """Across hosts each process feeds its own equal part of every global batch (keras.distribution takes the
+        batch a process gives as its local part)."""
+        self.part = (process, processes)
+
     def __getitem__(self, index):
-        return self.batch(self.keys[index])
+        batch = self.batch(self.keys[index])
+        process, processes = self.part
+        size = len(batch[1]) // processes
+        return batch if processes == 1 else tuple(take(item, slice(process * size, (process + 1) * size)) for item in batch)
 
     def on_epoch_end(self):
         """The next epoch's order is drawn by `set_epoch`, which the training loop calls before each epoch."""
@@ -34,15 +42,16 @@ def take(inputs, rows):
     return {name: value[rows] for name, value in inputs.items()} if isinstance(inputs, dict) else inputs[rows]
 
 
-class ShuffledBatches(EpochBatches):
-    """Rows of (inputs, targets[, weights]) arrays in a new random order every epoch; the remainder sits that epoch out."""
+class ArrayBatches(EpochBatches):
+    """Rows of (inputs, targets[, weights]) arrays, in a new random order every epoch (in their order without a seed);
+    the remainder sits the epoch out."""
 
-    def __init__(self, arrays, batch_size, seed):
+    def __init__(self, arrays, batch_size, seed=None):
         self.arrays, self.batch_size = arrays, batch_size
         super().__init__(seed)
 
     def plan(self, rng):
-        order = rng.permutation(len(self.arrays[1]))
+        order = np.arange(len(self.arrays[1])) if self.seed is None else rng.permutation(len(self.arrays[1]))
         return [order[i : i + self.batch_size] for i in range(0, len(order) - self.batch_size + 1, self.batch_size)]
 
     def batch(self, rows):

@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 
 from serving.overlay import cell_masses, draw_overlay
-from training.batches import ShuffledBatches
+from training.batches import ArrayBatches
 from training.data import fashion_scenes
 from training.scores import corpus_bleu, decode_widths
 from training.translation import decoder_targets
@@ -24,7 +24,7 @@ def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size}
 
 
-class SceneBatches(ShuffledBatches):
+class SceneBatches(ArrayBatches):
     """Teacher-forced batches; scenes stay uint8 until batched (as floats the training set would take 4.5 GB)."""
 
     def __init__(self, scenes, captions, batch_size, seed):

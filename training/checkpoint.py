@@ -66,10 +66,15 @@ class Checkpoint:
             raise ZooError(f"cannot resume from {self.folder / progress['weights']} ({str(error).splitlines()[0]}); add --restart to start over") from None
         return progress
 
-    def save(self, model, progress):
+    def save(self, model, progress, primary=True):
+        """Commits an epoch. Across hosts every process saves (reading distributed weights is collective), and only
+        the primary one keeps its file."""
         weights = f"epoch-{progress['epoch']:04d}.weights.h5"
         temporary = self.folder / f".{os.getpid()}-{weights}"  # Keras wants the .weights.h5 ending
         model.save_weights(temporary)
+        if not primary:
+            temporary.unlink()
+            return
         os.replace(temporary, self.folder / weights)
         self.write(PROGRESS, {**progress, "weights": weights})
         for path in self.folder.iterdir():

@@ -1,7 +1,7 @@
 """Many-to-one classification of surnames by origin: accuracy, macro-F1, a confusion matrix."""
 import numpy as np
 
-from training.batches import ShuffledBatches
+from training.batches import ArrayBatches
 from training.data import surnames
 from zoo.core.tokenizers import CharTokenizer
 
@@ -13,7 +13,7 @@ def prepare(recipe, seed):
     splits = surnames.load_splits(seed)
     tokenizer = CharTokenizer.fit([" ".join(names) for names, _ in splits.values()], labels=list(surnames.LOCALES.values()))
     train, validation = ((tokenizer.encode_batch(splits[split][0], MAX_LENGTH), splits[split][1]) for split in ("train", "validation"))
-    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
+    return tokenizer, {"train": ArrayBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def confusion_matrix(labels, predictions, classes):

@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from training.batches import ArrayBatches
 from training.checkpoint import Checkpoint
 from training.model_card import write_model_card
 from training.recipes import RECIPES
@@ -39,20 +40,25 @@ def make_deterministic(seed):
 
 
 def distribute(data_parallel, batch_size):
-    """Spreads each global batch over `data_parallel` devices with keras.distribution; returns the devices used."""
+    """Spreads each global batch over `data_parallel` devices with keras.distribution, on one host or, where the
+    KERAS_DISTRIBUTION_* variables name several processes, across them; returns the devices used, this process's
+    index and the process count."""
     if not data_parallel:
-        return [default_device()]
+        return [default_device()], 0, 1
     if keras.backend.backend() != "jax":
         raise ZooError(f"--data-parallel needs the jax backend (keras.distribution), not {keras.backend.backend()}")
     if data_parallel < 1 or batch_size % data_parallel:
         raise ZooError(f"--data-parallel {data_parallel} must divide the global batch of {batch_size} evenly")
+    import jax
+
     if os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
-        keras.distribution.initialize()  # multi-host: addresses, process count and id from KERAS_DISTRIBUTION_*
+        keras.distribution.initialize()  # the addresses, process count and this process's id come from the environment
     devices = keras.distribution.list_devices()
     if len(devices) < data_parallel:
         raise ZooError(f"--data-parallel {data_parallel} asks for more devices than the {len(devices)} here ({', '.join(map(str, devices))})")
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices[:data_parallel]))
-    return [str(device) for device in devices[:data_parallel]]
+    # Each process gives its own part of the batch (`EpochBatches.shard`), so Keras must not shard the data again.
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices[:data_parallel], auto_shard_dataset=False))
+    return [str(device) for device in devices[:data_parallel]], jax.process_index(), jax.process_count()
 
 
 def default_device():
@@ -75,6 +81,18 @@ def build_model(recipe, tokenizer):
     return model
 
 
+def config_of(model):
+    return {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
+
+
+def plain_copy(model, weights=None):
+    """A fresh model with `model`'s weights (or `weights`), without optimizer state, on whatever distribution is set."""
+    copy = type(model)(**config_of(model))
+    copy.build_for_inputs()
+    copy.set_weights(model.get_weights() if weights is None else weights)
+    return copy
+
+
 def reseed_dropout(model, seed, epoch):
     """Sets every random generator of the model from (seed, epoch): an epoch's randomness never depends on the ones before."""
     generators = [variable for variable in model.non_trainable_variables if variable.name == "seed_generator_state"]
@@ -86,9 +104,9 @@ def reseed_dropout(model, seed, epoch):
 class EpochState(keras.callbacks.Callback):
     """Before each epoch: its data order and randomness. After it: the history, the time, and a checkpoint."""
 
-    def __init__(self, batches, seed, checkpoint, progress):
+    def __init__(self, batches, seed, checkpoint, progress, primary):
         super().__init__()
-        self.batches, self.seed, self.checkpoint, self.progress = batches, seed, checkpoint, progress
+        self.batches, self.seed, self.checkpoint, self.progress, self.primary = batches, seed, checkpoint, progress, primary
 
     def on_epoch_begin(self, epoch, logs=None):
         self.batches.set_epoch(epoch)
@@ -102,7 +120,7 @@ class EpochState(keras.callbacks.Callback):
         self.progress["epoch_seconds"].append(round(time.perf_counter() - self.started, 1))
         self.progress["epoch_devices"].append(self.checkpoint.request["data_parallel"])
         self.progress["epoch"] = epoch + 1
-        self.checkpoint.save(self.model, self.progress)
+        self.checkpoint.save(self.model, self.progress, self.primary)
 
 
 def compile_model(model, recipe, steps):
@@ -124,26 +142,36 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
         raise ZooError(f"--epochs must be at least 1, not {epochs}")
     out = Path(out).resolve()
     check_output_folder(out, "preset")
-    devices = distribute(data_parallel, recipe.batch_size)
+    devices, process, processes = distribute(data_parallel, recipe.batch_size)
     backend = keras.backend.backend()
     request = {"preset": name, "seed": seed, "epochs": epochs, "backend": backend, "devices": devices, "data_parallel": data_parallel or 1, "recipe": recipe.settings()}
     checkpoint = Checkpoint(out.with_name(out.name + ".checkpoint"), request, restart, allow_device_change)
     make_deterministic(seed)
     tokenizer, data = recipe.task_module.prepare(recipe, seed)
+    # Validation in full batches too, in order: on several devices every batch must split evenly.
+    batches = {"train": data["train"], "validation": ArrayBatches(data["validation"], recipe.batch_size)}
+    for split in batches.values():
+        split.shard(process, processes)
     model = build_model(recipe, tokenizer)
     compile_model(model, recipe, epochs * len(data["train"]))
     progress = checkpoint.resume(model) or {"epoch": 0, "history": {}, "epoch_seconds": [], "epoch_devices": []}
     if progress["epoch"]:
         print(f"resuming {name} after epoch {progress['epoch']} of {epochs} from {checkpoint.folder}", file=sys.stderr)
     model.fit(
-        data["train"],
+        batches["train"],
         epochs=epochs,
         initial_epoch=progress["epoch"],
         shuffle=False,  # the batches' plan is already shuffled from (seed, epoch); Keras would reshuffle with global state
-        validation_data=data["validation"],
-        callbacks=[EpochState(data["train"], seed, checkpoint, progress)],
+        validation_data=batches["validation"],
+        callbacks=[EpochState(batches["train"], seed, checkpoint, progress, primary=process == 0)],
         verbose="auto" if sys.stdout.isatty() else 2,
     )
+    if data_parallel:
+        weights = model.get_weights()  # on every process: across hosts, reading distributed values is collective
+        keras.distribution.set_distribution(None)  # evaluation decodes batches of any size, which one device takes
+        model = plain_copy(model, weights)
+    if process:
+        return None  # the first process evaluates and writes the preset
     metrics = recipe.task_module.evaluate(model, tokenizer, seed)
     training = {
         "command": command or f"zoo train {name} --backend {backend} --epochs {epochs} --seed {seed}",
@@ -178,13 +206,9 @@ DESCRIPTION = ("name", "family", "task", "description", "dataset", "recipe", "ve
 def write_preset(folder, description, task, model, tokenizer, metrics, training):
     """Writes the preset files into `folder`: weights without the optimizer's state, vocabulary, config, the encoded
     held-out inputs, metadata and card."""
-    config = {key: value for key, value in model.get_config().items() if key not in ("name", "trainable", "dtype")}
-    weights_only = type(model)(**config)
-    weights_only.build_for_inputs()
-    weights_only.set_weights(model.get_weights())
-    weights_only.save_weights(folder / "model.weights.h5")
+    plain_copy(model).save_weights(folder / "model.weights.h5")
     save_tokenizer(tokenizer, folder / "vocab.json")
-    (folder / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config}, indent=1))
+    (folder / "config.json").write_text(json.dumps({"class_name": type(model).__name__, "config": config_of(model)}, indent=1))
     extras = task.card_extras(model, tokenizer, metrics, folder)
     held_out = task.held_out_inputs(tokenizer, training["seed"])
     if held_out is not None:

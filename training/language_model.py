@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from training.batches import ShuffledBatches
+from training.batches import ArrayBatches
 from training.data import shakespeare
 from zoo.core.decoding import sample_text
 from zoo.core.tokenizers import CharTokenizer
@@ -18,7 +18,7 @@ def prepare(recipe, seed):
     splits = shakespeare.load_splits()
     tokenizer = CharTokenizer.fit(splits.values())
     train, validation = (chunk(tokenizer.encode(splits[split]), recipe.sequence_length) for split in ("train", "validation"))
-    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
+    return tokenizer, {"train": ArrayBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def chunk(ids, sequence_length):

@@ -1,7 +1,7 @@
 """Sequence-to-sequence translation: teacher-forced training, greedy and beam evaluation by source length."""
 import numpy as np
 
-from training.batches import ShuffledBatches
+from training.batches import ArrayBatches
 from training.data import numbers
 from training.scores import decode_widths
 from zoo.core.tokenizers import BOS_ID, PAD_ID, TokenizerPair, WordTokenizer
@@ -36,7 +36,7 @@ def prepare(recipe, seed):
     splits = numbers.load_splits(seed, TRAIN_SIZE)
     tokenizer = TokenizerPair(WordTokenizer.fit(splits["train"][1]), WordTokenizer.fit(splits["train"][2]))
     train, validation = (teacher_forcing(tokenizer, *splits[split][1:]) for split in ("train", "validation"))
-    return tokenizer, {"train": ShuffledBatches(train, recipe.batch_size, seed), "validation": validation}
+    return tokenizer, {"train": ArrayBatches(train, recipe.batch_size, seed), "validation": validation}
 
 
 def held_out_inputs(tokenizer, seed):

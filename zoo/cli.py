@@ -10,8 +10,12 @@ from zoo.core.errors import ArgumentParser, ZooError
 def use_backend(backend, host_devices=None):
     """Selects the Keras backend (and, for jax, how many CPU devices to expose); it must happen before keras is
     first imported, which is checked."""
-    if host_devices:
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={host_devices}".strip()
+    if host_devices and os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
+        os.environ.setdefault("JAX_CPU_COLLECTIVES_IMPLEMENTATION", "gloo")  # collectives between processes on CPU hosts
+    elif host_devices:
+        # Devices of one host share its cores: a busy machine can keep one from an all-reduce past XLA's default 40 s.
+        flags = f"--xla_force_host_platform_device_count={host_devices} --xla_cpu_collective_call_terminate_timeout_seconds=600"
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
     if backend:
         os.environ["KERAS_BACKEND"] = backend
         if "keras" in sys.modules and sys.modules["keras"].backend.backend() != backend:
@@ -54,11 +58,11 @@ def train_command(arguments):
 
     out = arguments.out or os.path.join("runs", arguments.name)
     command = " ".join(["zoo", *sys.argv[1:]])
-    train(
+    written = train(
         arguments.name, out, epochs=arguments.epochs, seed=arguments.seed, restart=arguments.restart,
         data_parallel=arguments.data_parallel, allow_device_change=arguments.allow_device_change, command=command,
     )
-    print(f"wrote preset folder {out}")
+    print(f"wrote preset folder {out}" if written else "trained; the first process writes the preset folder")
 
 
 def evaluate_command(arguments):

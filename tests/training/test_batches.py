@@ -1,6 +1,6 @@
 import numpy as np
 
-from training.batches import LengthBuckets, ShuffledBatches
+from training.batches import LengthBuckets, ArrayBatches
 
 
 def test_length_buckets_make_full_batches_of_few_shapes_without_cutting_tokens():
@@ -25,11 +25,11 @@ def test_length_buckets_make_full_batches_of_few_shapes_without_cutting_tokens()
 def test_the_order_of_an_epoch_depends_on_seed_and_epoch_alone():
     """What a resumed run relies on: the plan of epoch e is drawn afresh from (seed, e), whatever came before."""
     arrays = ({"tokens": np.arange(100).reshape(50, 2)}, np.arange(50))
-    batches = ShuffledBatches(arrays, batch_size=8, seed=3)
+    batches = ArrayBatches(arrays, batch_size=8, seed=3)
     assert len(batches) == 6 and all(len(batches[i][1]) == 8 for i in range(6))  # the remainder of 2 sits out
     batches.set_epoch(2)
     third = [batches[i][1].tolist() for i in range(6)]
-    fresh = ShuffledBatches(arrays, batch_size=8, seed=3)
+    fresh = ArrayBatches(arrays, batch_size=8, seed=3)
     fresh.set_epoch(2)
     assert [fresh[i][1].tolist() for i in range(6)] == third
     fresh.set_epoch(1)
