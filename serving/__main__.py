@@ -53,24 +53,26 @@ def check_options(arguments):
         raise ZooError("--heatmap draws the attention of a translation: give --text too")
 
 
-def answer(runtime, items, arguments):
-    """The task's results for a list of items (texts, prompts or image paths), one per item."""
-    attention = not arguments.no_attention
-    if runtime.task == "translation":
-        return runtime.translate(items, arguments.beam, attention)
-    if runtime.task == "captioning":
-        size = runtime.manifest["image"]["size"]
-        return runtime.caption(items, lambda path: load_image(path, size), arguments.beam, attention)
-    if runtime.task == "classification":
-        return runtime.classify(items, arguments.top_k)
-    return [generated(runtime, prompt, arguments) for prompt in items]
+def generated(runtime, prompts, arguments):
+    results = []
+    for prompt in prompts:
+        try:
+            results.append({"prompt": prompt, "generated": "".join(runtime.generate(prompt, arguments.length, arguments.temperature, arguments.seed))})
+        except ZooError as error:
+            results.append({"prompt": prompt, "error": str(error)})
+    return results
 
 
-def generated(runtime, prompt, arguments):
-    try:
-        return {"prompt": prompt, "generated": "".join(runtime.generate(prompt, arguments.length, arguments.temperature, arguments.seed))}
-    except ZooError as error:
-        return {"prompt": prompt, "error": str(error)}
+# Per task declared in the manifest: the results for a list of items (prompts, texts or image paths), one per item.
+ANSWERS = {
+    "language_model": generated,
+    "classification": lambda runtime, texts, arguments: runtime.classify(texts, arguments.top_k),
+    "translation": lambda runtime, texts, arguments: runtime.translate(texts, arguments.beam, not arguments.no_attention),
+    "captioning": lambda runtime, paths, arguments: runtime.caption(
+        paths, lambda path: load_image(path, runtime.manifest["image"]["size"]), arguments.beam, not arguments.no_attention
+    ),
+}
+
 
 
 def write(text):
@@ -104,7 +106,7 @@ def serve_file(runtime, arguments):
     items, failures = 0, 0
     lines = read_items(arguments.input)
     while batch := list(islice(lines, BATCH)):
-        for (number, _), result in zip(batch, answer(runtime, [text for _, text in batch], arguments)):
+        for (number, _), result in zip(batch, ANSWERS[runtime.task](runtime, [text for _, text in batch], arguments)):
             write(json.dumps({"line": number, **result}, ensure_ascii=False))
             failures += "error" in result
         items += len(batch)
@@ -119,10 +121,7 @@ def serve_item(runtime, arguments):
     if item is None:
         given = next(name for name in ITEM_OPTIONS.values() if getattr(arguments, name) is not None)
         raise ZooError(f"{runtime.manifest['preset']} is a {runtime.task.replace('_', ' ')} model: it takes --{option}, not --{given}")
-    if runtime.task == "language_model" and not arguments.json:
-        write(item + "".join(runtime.generate(item, arguments.length, arguments.temperature, arguments.seed)))
-        return
-    (result,) = answer(runtime, [item], arguments)
+    (result,) = ANSWERS[runtime.task](runtime, [item], arguments)
     if "error" in result:
         raise ZooError(result["error"])
     if arguments.heatmap:
@@ -133,13 +132,16 @@ def serve_item(runtime, arguments):
         grids = np.asarray(result["attention"]).reshape(len(result["tokens"]), -1)
         draw_overlay(load_image(item, runtime.manifest["image"]["size"]), grids, result["tokens"], arguments.overlay)
     header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
-    write(json.dumps(header | result, ensure_ascii=False) if arguments.json else plain(runtime.task, result))
+    write(json.dumps(header | result, ensure_ascii=False) if arguments.json else PLAIN[runtime.task](result))
 
 
-def plain(task, result):
-    if task == "classification":
-        return "\n".join([f"{result['text']}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in result["classes"]])
-    return result["translation"] if task == "translation" else result["caption"] if task == "captioning" else result["prompt"] + result["generated"]
+# Per task, one result as plain text (without --json).
+PLAIN = {
+    "language_model": lambda result: result["prompt"] + result["generated"],
+    "classification": lambda result: "\n".join([f"{result['text']}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in result["classes"]]),
+    "translation": lambda result: result["translation"],
+    "captioning": lambda result: result["caption"],
+}
 
 
 def main(argv=None):

@@ -17,7 +17,6 @@ BATCH = 64
 # memory and time grow with no gain measured on any preset (beam 4 is what the cards report).
 MAX_BEAM = 16
 MAX_GENERATED = 10_000  # characters per --prompt: about 2.5 s of onnxruntime on 2 cores
-TASKS = {"language_model": "generate", "classification": "classify", "translation": "translate", "captioning": "caption"}
 
 
 def each(encode, items):
