@@ -10,7 +10,7 @@ def trained(training):
     devices = f"{training['data_parallel']} device{'s' if training['data_parallel'] > 1 else ''} ({', '.join(training['devices'])})" if "devices" in training else "devices not recorded"
     steps = f" = {training['steps']:,} steps of {training['batch_size']}" if "steps" in training else ""
     return (
-        f"Trained on the {training['backend']} backend, {devices}, for {training['epochs']} epochs{steps} in "
+        f"Trained on the {training['backend']} backend, {devices}, for {training['epochs']} epoch{'s' * (training['epochs'] != 1)}{steps} in "
         f"{training['seconds'] / 60:.1f} minutes on {training['machine']}, {training['date']}"
         + (f", code at commit `{training['commit'][:12]}`" if training.get("commit") else "")
     )
