@@ -1,7 +1,11 @@
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,37 @@ class Artifacts(dict):
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     return Artifacts(tmp_path_factory.mktemp("artifacts"))
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def http_server(*arguments, ready_s=120):
+    """A real `python -m serving ... --http` process on a free localhost port: yields (base URL, process), then
+    stops it with SIGTERM."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "serving", *map(str, arguments), "--http", "--port", str(port)], cwd=REPO, env=backend_environment(None), stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_s
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the server did not start:\n{process.stderr.read()}")
+        time.sleep(0.2)
+    try:
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
