@@ -30,6 +30,18 @@ def server(artifacts):
         yield client
 
 
+def same(answer, expected):
+    """Equal JSON, but for numbers within 2e-6: a sentence decoded in another batch (other rows, other padding) gets
+    the same tokens, and its scores and weights may differ in the last of their 6 decimals (fp32 sums)."""
+    if isinstance(expected, float) or isinstance(answer, float):
+        return abs(answer - expected) <= 2e-6
+    if isinstance(expected, dict):
+        return isinstance(answer, dict) and answer.keys() == expected.keys() and all(same(answer[key], expected[key]) for key in expected)
+    if isinstance(expected, list):
+        return isinstance(answer, list) and len(answer) == len(expected) and all(map(same, answer, expected))
+    return answer == expected
+
+
 def cli_json(folder, *arguments):
     result = json.loads(run("-m", "serving", str(folder), *arguments, "--json").stdout)
     return {key: value for key, value in result.items() if key not in ("preset", "provider")}
@@ -63,7 +75,7 @@ def test_concurrent_requests_share_a_decoder_batch_and_get_their_own_results(ser
     alone = server.post("/v1/translate", json={"model": "numbers", "texts": NUMBERS, "beam": 3}).json()["results"]
     with ThreadPoolExecutor(len(NUMBERS)) as pool:
         answers = list(pool.map(lambda text: server.post("/v1/translate", json={"model": "numbers", "texts": [text], "beam": 3}), NUMBERS))
-    assert [answer.json()["results"][0] for answer in answers] == alone
+    assert same([answer.json()["results"][0] for answer in answers], alone)
     assert max(int(answer.headers["x-batch-items"]) for answer in answers) > 1  # merged within --max-wait-ms 50
 
 
