@@ -153,6 +153,58 @@ def test_models_health_and_openapi(server):
 
 
 @once
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--http", "--max-batch", "0"], ["--max-batch", "more than 0"]),
+        (["--http", "--timeout-s", "nan"], ["--timeout-s"]),
+        (["--http", "--max-wait-ms", "-1"], ["--max-wait-ms", "at least 0"]),
+        (["--http", "--port", "70000"], ["--port", "65535"]),
+        (["--http", "--artifact", "surnames"], ["NAME=DIR", "surnames"]),
+        (["--http", "--artifact", "other=/nowhere"], ["no artifact folder", "/nowhere"]),
+        (["--http", "--artifact", "rnn_surname_origin={folder}"], ["two artifacts are named rnn_surname_origin"]),
+        (["--text", "Nakamura", "--artifact", "other={folder}"], ["--artifact", "--http"]),
+    ],
+)
+def test_bad_service_options_are_one_line_errors(artifacts, arguments, words):
+    import serving.__main__
+
+    folder = str(artifacts["rnn_surname_origin"])
+    with pytest.raises(SystemExit) as end:
+        serving.__main__.main([folder, *(argument.format(folder=folder) for argument in arguments)])
+    assert str(end.value.code).startswith("error: ") and "\n" not in str(end.value.code), end.value.code
+    assert all(word in end.value.code for word in words), end.value.code
+
+
+@once
+def test_an_artifact_is_needed():
+    import serving.__main__
+
+    with pytest.raises(SystemExit, match="give an artifact folder or --artifact NAME=DIR"):
+        serving.__main__.main(["--http"])
+
+
+@once
+def test_the_service_imports_no_deep_learning_framework(artifacts):
+    script = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('keras', 'tensorflow', 'jax', 'torch'):\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "from serving.artifact import Artifact\n"
+        "from serving.batcher import Batcher\n"
+        "from serving.limits import Limits\n"
+        "from serving.runtime import Runtime\n"
+        "from serving.service import create_app\n"
+        f"create_app({{'surnames': Runtime(Artifact({str(artifacts['rnn_surname_origin'])!r}))}}, Limits(), Batcher().submit)\n"
+        "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules)\n"
+    )
+    run("-c", script)
+
+
+@once
 def test_timeout_and_sigterm(artifacts):
     """A request still waiting at --timeout-s gets a 503; at SIGTERM the server finishes the request it holds, then exits."""
     import httpx
