@@ -136,6 +136,13 @@ def base64_bytes(text, name):
         raise ZooError(f"{name} is not valid base64") from None
 
 
+def checked(schema, data, strict=None):
+    try:
+        return schema.model_validate(data, strict=strict)
+    except ValidationError as problem:
+        raise RequestValidationError(problem.errors()) from None
+
+
 def create_app(runtimes, limits, submit, lifespan=None):
     """The FastAPI app over `runtimes` ({name: Runtime}); `submit(key, items, run)` decodes, batching requests of
     equal key (a `Batcher`'s, or a Ray Serve replica's), and returns (results, items in the decoder batch)."""
@@ -158,6 +165,10 @@ def create_app(runtimes, limits, submit, lifespan=None):
     @app.exception_handler(ZooError)
     async def refused(request, problem):
         return error(422, one_line(as_fields(str(problem))))
+
+    @app.exception_handler(Exception)
+    async def failed(request, problem):  # a fault of the server's: one line to the client (the log keeps the traceback)
+        return error(500, f"internal error: {type(problem).__name__}: {one_line(problem)}")
 
     def pick(name, task):
         """The runtime that answers `task` for a request naming `name` (or none)."""
@@ -233,36 +244,30 @@ def create_app(runtimes, limits, submit, lifespan=None):
             "beam": {"type": "integer", "default": 1}, "attention": {"type": "boolean", "default": True}, "model": {"type": "string"}}}},
     }, "required": True}
 
-    @app.post("/v1/caption", summary="Caption images (multipart upload or JSON base64): per image the caption, tokens, score and attention grids", openapi_extra={"requestBody": caption_body})
-    async def caption(request: Request):
+    async def caption_request(request):
+        """The request's options, and its images as (bytes, name): from a multipart form, or JSON with base64."""
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form(max_files=limits.items, max_fields=8)
             uploads = form.getlist("image")
             fields = {key: value for key, value in form.multi_items() if key != "image"}
             if not uploads or any(isinstance(value, str) for value in uploads) or any(not isinstance(value, str) for value in fields.values()):
                 raise HTTPException(422, "image: a form needs one or more image fields, each a file (its other fields are text)")
-            try:
-                # Form fields are text: read them leniently ("4", "false"); the images are read below.
-                body = CaptionRequest.model_validate({**fields, "images": ["upload"] * len(uploads)}, strict=False)
-            except ValidationError as problem:
-                raise RequestValidationError(problem.errors()) from None
-            named = [(await upload.read(), f"image {index} ({upload.filename})") for index, upload in enumerate(uploads)]
-        else:
-            raw = await request.body()
-            try:
-                data = json.loads(raw)
-            except ValueError as problem:
-                raise RequestValidationError([{"type": "json_invalid", "loc": ("body", getattr(problem, "pos", 0)), "msg": "JSON decode error", "ctx": {"error": getattr(problem, "msg", str(problem))}}]) from None
-            try:
-                body = CaptionRequest.model_validate(data)
-            except ValidationError as problem:
-                raise RequestValidationError(problem.errors()) from None
-            named = None
+            # Form fields are text: read them leniently ("4", "false"); the images are read below.
+            body = checked(CaptionRequest, {**fields, "images": ["upload"] * len(uploads)}, strict=False)
+            return body, [(await upload.read(), f"image {index} ({upload.filename})") for index, upload in enumerate(uploads)]
+        try:
+            data = json.loads(await request.body())
+        except (ValueError, RecursionError) as problem:  # RecursionError: arrays nested thousands deep
+            raise RequestValidationError([{"type": "json_invalid", "loc": ("body", getattr(problem, "pos", 0)), "msg": getattr(problem, "msg", str(problem))}]) from None
+        body = checked(CaptionRequest, data)
+        return body, [(base64_bytes(text, f"images.{index}"), f"images.{index}") for index, text in enumerate(body.images)]
+
+    @app.post("/v1/caption", summary="Caption images (multipart upload or JSON base64): per image the caption, tokens, score and attention grids", openapi_extra={"requestBody": caption_body})
+    async def caption(request: Request):
+        body, named = await caption_request(request)
         name, runtime = pick(body.model, "captioning")
-        check_count(len(body.images), "images")
+        check_count(len(named), "images")
         runtime.check_beam(body.beam)
-        if named is None:
-            named = [(base64_bytes(text, f"images.{index}"), f"images.{index}") for index, text in enumerate(body.images)]
         size = runtime.manifest["image"]["size"]
         images = await asyncio.to_thread(lambda: [image_array(data, size, limits, label) for data, label in named])
         return await answer(name, ("caption", body.beam, body.attention), images, lambda arrays: runtime.caption(arrays, lambda array: array, body.beam, body.attention))

@@ -112,6 +112,7 @@ def bad_requests(client):
         ("no model named", translate(json={"texts": ["seven"]}), 422, ["several translation models", "numbers", "fixed"]),
         ("an unknown model", translate(json={"model": "klingon", "texts": ["seven"]}), 404, ["klingon", "numbers"]),
         ("the wrong task's route", translate(json={"model": "scenes", "texts": ["seven"]}), 422, ["scenes is a captioning model", "/v1/caption"]),
+        ("malformed JSON for a caption", client.post("/v1/caption", content=b'{"images": [', headers={"content-type": "application/json"}), 400, ["malformed JSON"]),
         ("bad base64", client.post("/v1/caption", json={"images": ["not base64!"]}), 422, ["images.0", "base64"]),
         ("not an image", client.post("/v1/caption", json={"images": [base64.b64encode(b"hello").decode()]}), 422, ["images.0", "not an image"]),
         ("an image too large", client.post("/v1/caption", json={"images": [scene, base64.b64encode(large).decode()]}), 422, ["images.1", "1000 x 1000", "0.5-megapixel"]),
