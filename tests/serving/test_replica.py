@@ -2,15 +2,13 @@
 import base64
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import REPO, free_port, http_server, once
-from tests.serving.test_service import same
-from tests.serving.test_serving import scene_files  # noqa: F401 (a fixture)
+from tests.conftest import REPO, free_port, http_server, once, same
 
 NUMBERS = ["seven", "four hundred and twenty-three", "one million two hundred thousand and five", "ninety-one", "twelvety", "sixty", "eleven", "three hundred"]
 
 
 @once
-def test_two_ray_replicas_answer_as_the_single_process_server(artifacts, scene_files):  # noqa: F811
+def test_two_ray_replicas_answer_as_the_single_process_server(artifacts, scene_files):
     import httpx
     import ray
     from ray import serve

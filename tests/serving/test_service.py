@@ -12,8 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from tests.conftest import http_server, once, run
-from tests.serving.test_serving import scene_files  # noqa: F401 (a fixture)
+from tests.conftest import http_server, once, run, same
 
 NUMBERS = ["seven", "four hundred and twenty-three", "one million two hundred thousand and five", "ninety-one", "twelve thousand", "sixty"]
 LIMITS = ["--max-items", "6", "--max-text-chars", "300", "--max-body-mb", "1", "--max-megapixels", "0.5"]
@@ -30,18 +29,6 @@ def server(artifacts):
         yield client
 
 
-def same(answer, expected):
-    """Equal JSON, but for numbers within 2e-6: a sentence decoded in another batch (other rows, other padding) gets
-    the same tokens, and its scores and weights may differ in the last of their 6 decimals (fp32 sums)."""
-    if isinstance(expected, float) or isinstance(answer, float):
-        return abs(answer - expected) <= 2e-6
-    if isinstance(expected, dict):
-        return isinstance(answer, dict) and answer.keys() == expected.keys() and all(same(answer[key], expected[key]) for key in expected)
-    if isinstance(expected, list):
-        return isinstance(answer, list) and len(answer) == len(expected) and all(map(same, answer, expected))
-    return answer == expected
-
-
 def cli_json(folder, *arguments):
     result = json.loads(run("-m", "serving", str(folder), *arguments, "--json").stdout)
     return {key: value for key, value in result.items() if key not in ("preset", "provider")}
@@ -54,7 +41,7 @@ def png(image):
 
 
 @once
-def test_every_route_answers_what_the_command_line_answers(server, artifacts, scene_files):  # noqa: F811
+def test_every_route_answers_what_the_command_line_answers(server, artifacts, scene_files):
     image, _, _ = scene_files
     translated = server.post("/v1/translate", json={"model": "numbers", "texts": ["four hundred and twenty-three"], "beam": 4}).json()
     assert translated == {"model": "numbers", "results": [cli_json(artifacts["attention_en_fr_numbers"], "--text", "four hundred and twenty-three", "--beam", "4")]}
@@ -234,7 +221,7 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @once
-def test_the_page_translates_with_a_heatmap_and_captions_with_overlays(server, scene_files):  # noqa: F811
+def test_the_page_translates_with_a_heatmap_and_captions_with_overlays(server, scene_files):
     from playwright.sync_api import sync_playwright
 
     image, _, _ = scene_files
