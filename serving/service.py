@@ -16,6 +16,7 @@ import binascii
 import io
 import json
 import signal
+import socket
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -303,6 +304,10 @@ def serve(runtimes, host="127.0.0.1", port=8000, limits=None, max_batch=64, max_
     from serving.batcher import Batcher
 
     limits = limits or Limits()
+    try:  # bound here, so that a taken port is this project's one-line error
+        listening = socket.create_server((host, port))
+    except OSError as problem:
+        raise ZooError(f"cannot listen on {host}:{port}: {problem.strerror or problem}") from None
     batcher = Batcher(max_batch, max_wait_ms, merging)
     app = create_app(runtimes, limits, batcher.submit, batcher.running)
     # uvicorn re-raises the stopping signal once it has shut down, under the handler it found: a no-op one makes a
@@ -310,4 +315,5 @@ def serve(runtimes, host="127.0.0.1", port=8000, limits=None, max_batch=64, max_
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, lambda *_: None)
     # Requests in flight at SIGTERM finish within their own timeout; past it and a margin the server stops anyway.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=limits.timeout_s + 5)
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=limits.timeout_s + 5)
+    uvicorn.Server(config).run(sockets=[listening])

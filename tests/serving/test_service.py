@@ -5,6 +5,7 @@ import io
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -162,6 +163,14 @@ def test_bad_service_options_are_one_line_errors(artifacts, arguments, words):
         serving.__main__.main([folder, *(argument.format(folder=folder) for argument in arguments)])
     assert str(end.value.code).startswith("error: ") and "\n" not in str(end.value.code), end.value.code
     assert all(word in end.value.code for word in words), end.value.code
+
+
+@once
+def test_a_taken_port_is_a_one_line_error(artifacts):
+    import serving.__main__
+
+    with socket.create_server(("127.0.0.1", 0)) as taken, pytest.raises(SystemExit, match="error: cannot listen on 127.0.0.1:[0-9]+: Address already in use"):
+        serving.__main__.main([str(artifacts["rnn_surname_origin"]), "--http", "--port", str(taken.getsockname()[1])])
 
 
 @once
