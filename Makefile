@@ -8,7 +8,9 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 
 .PHONY: install demo test verify benchmark
 
+# The page's browser test drives Debian's chromium (Playwright cannot download its own browser here); CI runs as root.
 $(INSTALLED): pyproject.toml
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	$(PYTHON) -m venv .venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[all]"
 	touch $@

@@ -3,6 +3,9 @@
 `--input FILE` takes one item per line (a prompt, a text, or an image path; blank lines are skipped) and writes
 one JSON line per item as soon as its batch is decoded, in input order: `{"line": n, ...}` with the result, or
 `{"line": n, "error": "..."}` where that item failed while the others go on. The exit status is 1 if any failed.
+
+`--http` serves the artifact (and any `--artifact NAME=DIR`) over HTTP until SIGTERM, batching concurrent
+requests: see `serving/service.py` for the routes (needs `pip install ".[serve]"`).
 """
 import argparse
 import json
@@ -14,6 +17,7 @@ import numpy as np
 
 from serving.artifact import PROVIDERS, Artifact
 from serving.heatmap import draw_alignment
+from serving.limits import Limits
 from serving.overlay import draw_overlay, load_image
 from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, Runtime
 from zoo.core.errors import ArgumentParser, ZooError
@@ -24,8 +28,9 @@ ITEM_OPTIONS = {"language_model": "prompt", "classification": "text", "translati
 
 def parse_arguments(argv):
     parser = ArgumentParser(prog="python -m serving", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("artifact", help="artifact folder written by `zoo export`")
+    parser.add_argument("artifact", nargs="?", help="artifact folder written by `zoo export` (with --http, named after its preset)")
     item = parser.add_mutually_exclusive_group(required=True)
+    item.add_argument("--http", action="store_true", help="serve the artifacts over HTTP (routes at /openapi.json, a page at /) until SIGTERM")
     item.add_argument("--prompt", help="language models: text to continue")
     item.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
     item.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
@@ -41,10 +46,26 @@ def parse_arguments(argv):
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
     parser.add_argument("--threads", type=int, help="onnxruntime threads per graph call (default: 1 for batches of up to 8 rows, else every core)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    http = parser.add_argument_group("HTTP service (--http)")
+    http.add_argument("--artifact", dest="artifacts", action="append", default=[], metavar="NAME=DIR", help="another artifact to serve, named NAME in requests (repeatable)")
+    http.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    http.add_argument("--port", type=int, default=8000)
+    http.add_argument("--max-batch", type=int, default=BATCH, help=f"items merged from concurrent requests into one decoder batch (default {BATCH})")
+    http.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a request may wait for others to share its batch (default 5)")
+    http.add_argument("--no-batching", action="store_true", help="decode every request alone (to measure what batching gives)")
+    http.add_argument("--max-body-mb", type=float, default=Limits.body_mb, help=f"largest request body (default {Limits.body_mb:g})")
+    http.add_argument("--max-items", type=int, default=Limits.items, help=f"texts, prompts or images per request (default {Limits.items})")
+    http.add_argument("--max-text-chars", type=int, default=Limits.text_characters, help=f"characters per text or prompt (default {Limits.text_characters})")
+    http.add_argument("--max-megapixels", type=float, default=Limits.megapixels, help=f"pixels per uploaded image, in millions (default {Limits.megapixels:g})")
+    http.add_argument("--timeout-s", type=float, default=Limits.timeout_s, help=f"seconds a request may take before a 503 (default {Limits.timeout_s:g})")
     return parser.parse_args(argv)
 
 
 def check_options(arguments):
+    if arguments.artifact is None and not (arguments.http and arguments.artifacts):
+        raise ZooError("give an artifact folder" + (" or --artifact NAME=DIR" if arguments.http else ""))
+    if arguments.artifacts and not arguments.http:
+        raise ZooError("--artifact NAME=DIR names artifacts for --http; give one artifact folder otherwise")
     if arguments.input is not None and (arguments.heatmap or arguments.overlay):
         raise ZooError(f"{'--heatmap' if arguments.heatmap else '--overlay'} draws one item: use it with --{'text' if arguments.heatmap else 'image'}, not --input")
     if arguments.overlay and arguments.image is None:
@@ -144,10 +165,44 @@ PLAIN = {
 }
 
 
+def serve_http(arguments):
+    """Loads every artifact first (a bad one stops the server before it listens), then serves them all."""
+    positive = {"--max-batch": arguments.max_batch, "--max-body-mb": arguments.max_body_mb, "--max-items": arguments.max_items,
+                "--max-text-chars": arguments.max_text_chars, "--max-megapixels": arguments.max_megapixels, "--timeout-s": arguments.timeout_s}
+    for option, value in positive.items():
+        if not value > 0:  # NaN too
+            raise ZooError(f"{option} must be more than 0, not {value:g}")
+    if not arguments.max_wait_ms >= 0:
+        raise ZooError(f"--max-wait-ms must be at least 0, not {arguments.max_wait_ms:g}")
+    if not 0 <= arguments.port <= 65_535:
+        raise ZooError(f"--port must be between 0 and 65535, not {arguments.port}")
+    folders = [(None, arguments.artifact)] if arguments.artifact else []
+    for option in arguments.artifacts:
+        name, _, folder = option.partition("=")
+        if not name or not folder:
+            raise ZooError(f"--artifact takes NAME=DIR, not {option!r}")
+        folders.append((name, folder))
+    runtimes = {}
+    for name, folder in folders:
+        runtime = Runtime(Artifact(folder, arguments.provider, arguments.threads))
+        name = name or runtime.manifest["preset"]
+        if name in runtimes:
+            raise ZooError(f"two artifacts are named {name}: tell them apart with --artifact NAME=DIR")
+        runtimes[name] = runtime
+    try:
+        from serving.service import serve
+    except ImportError as error:
+        raise ZooError(f"--http needs the service's packages, which `pip install \".[serve]\"` installs ({error})") from None
+    limits = Limits(arguments.max_body_mb, arguments.max_items, arguments.max_text_chars, arguments.max_megapixels, arguments.timeout_s)
+    serve(runtimes, arguments.host, arguments.port, limits, arguments.max_batch, arguments.max_wait_ms, not arguments.no_batching)
+
+
 def main(argv=None):
     arguments = parse_arguments(argv)
     try:
         check_options(arguments)
+        if arguments.http:
+            return serve_http(arguments)
         runtime = Runtime(Artifact(arguments.artifact, arguments.provider, arguments.threads))
         if arguments.input is None:
             return serve_item(runtime, arguments)

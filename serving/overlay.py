@@ -10,8 +10,10 @@ PANELS_PER_ROW = 6
 LABEL_HEIGHT = 22
 
 
-def load_image(path, size):
+def load_image(path, size, max_pixels=MAX_PIXELS, name=None):
     """A grey `(size, size)` uint8 array from any image file Pillow reads (PNG, JPEG, GIF, BMP, TIFF, WebP...).
+
+    `path` may be an open binary file (an upload); errors then call it `name`.
 
     Colour is converted to luminance (ITU-R 601), transparency dropped, and the whole image resized to
     `size` x `size` with Lanczos filtering, without cropping: a non-square image is stretched. The model
@@ -19,17 +21,18 @@ def load_image(path, size):
     """
     from PIL import Image, UnidentifiedImageError
 
+    name = name or path
     try:
         with Image.open(path) as image:
-            if image.width * image.height > MAX_PIXELS:
-                raise ZooError(f"{path} is {image.width} x {image.height} pixels, more than the {MAX_PIXELS // 1_000_000}-megapixel limit")
+            if image.width * image.height > max_pixels:
+                raise ZooError(f"{name} is {image.width} x {image.height} pixels, more than the {max_pixels / 1_000_000:g}-megapixel limit")
             grey = image.convert("L").resize((size, size), Image.Resampling.LANCZOS)
     except UnidentifiedImageError:
-        raise ZooError(f"{path} is not an image file Pillow can read") from None
+        raise ZooError(f"{name} is not an image file Pillow can read") from None
     except Image.DecompressionBombError:
-        raise ZooError(f"{path} is larger than the {MAX_PIXELS // 1_000_000}-megapixel limit") from None
+        raise ZooError(f"{name} is larger than the {max_pixels / 1_000_000:g}-megapixel limit") from None
     except OSError as error:
-        raise ZooError(f"cannot read the image {path}: {error.strerror or error}") from None
+        raise ZooError(f"cannot read the image {name}: {error.strerror or error}") from None
     return np.asarray(grey, dtype=np.uint8)
 
 

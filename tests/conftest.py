@@ -1,7 +1,11 @@
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -63,3 +67,63 @@ class Artifacts(dict):
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory):
     return Artifacts(tmp_path_factory.mktemp("artifacts"))
+
+
+@pytest.fixture(scope="session")
+def scene_files(tmp_path_factory):
+    """The first sample scene as a grey PNG, and as a larger colour JPEG."""
+    from PIL import Image
+
+    from training.captioning import load_split
+
+    scenes, _, captions = load_split("sample", 0)
+    folder = tmp_path_factory.mktemp("scenes")
+    Image.fromarray(scenes[0]).save(folder / "scene.png")
+    Image.fromarray(scenes[0]).convert("RGB").resize((300, 300)).save(folder / "scene.jpg", quality=95)
+    return folder / "scene.png", folder / "scene.jpg", captions[0]
+
+
+def same(answer, expected):
+    """Equal JSON, but for numbers within 2e-6: a sentence decoded in another batch (other rows, other padding) gets
+    the same tokens, and its scores and weights may differ in the last of their 6 decimals (fp32 sums)."""
+    if isinstance(expected, float) or isinstance(answer, float):
+        return abs(answer - expected) <= 2e-6
+    if isinstance(expected, dict):
+        return isinstance(answer, dict) and answer.keys() == expected.keys() and all(same(answer[key], expected[key]) for key in expected)
+    if isinstance(expected, list):
+        return isinstance(answer, list) and len(answer) == len(expected) and all(map(same, answer, expected))
+    return answer == expected
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def http_server(*arguments, ready_s=120):
+    """A real `python -m serving ... --http` process on a free localhost port: yields (base URL, process), then
+    stops it with SIGTERM."""
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "serving", *map(str, arguments), "--http", "--port", str(port)], cwd=REPO, env=backend_environment(None), stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_s
+    while True:
+        try:
+            if httpx.get(f"{url}/health").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"the server did not start:\n{process.stderr.read()}")
+        time.sleep(0.2)
+    try:
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)

@@ -284,20 +284,6 @@ def test_translates_free_english_text_into_french_subwords(artifacts, tmp_path):
     assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def scene_files(tmp_path_factory):
-    """The first sample scene as a grey PNG, and as a larger colour JPEG."""
-    from PIL import Image
-
-    from training.captioning import load_split
-
-    scenes, _, captions = load_split("sample", 0)
-    folder = tmp_path_factory.mktemp("scenes")
-    Image.fromarray(scenes[0]).save(folder / "scene.png")
-    Image.fromarray(scenes[0]).convert("RGB").resize((300, 300)).save(folder / "scene.jpg", quality=95)
-    return folder / "scene.png", folder / "scene.jpg", captions[0]
-
-
 @once
 def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_files, tmp_path):
     png, jpeg, reference = scene_files
