@@ -142,6 +142,7 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
         raise ZooError(f"--epochs must be at least 1, not {epochs}")
     out = Path(out).resolve()
     check_output_folder(out, "preset")
+    code = commit()  # now: the checkout may move while a long run trains
     devices, process, processes = distribute(data_parallel, recipe.batch_size)
     backend = keras.backend.backend()
     request = {"preset": name, "seed": seed, "epochs": epochs, "backend": backend, "devices": devices, "data_parallel": data_parallel or 1, "recipe": recipe.settings()}
@@ -187,7 +188,7 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
         "epoch_devices": progress["epoch_devices"],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
         "date": datetime.date.today().isoformat(),
-        "commit": commit(),
+        "commit": code,
         "history": progress["history"],
     }
     description = {
