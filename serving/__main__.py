@@ -74,19 +74,9 @@ def check_options(arguments):
         raise ZooError("--heatmap draws the attention of a translation: give --text too")
 
 
-def generated(runtime, prompts, arguments):
-    results = []
-    for prompt in prompts:
-        try:
-            results.append({"prompt": prompt, "generated": "".join(runtime.generate(prompt, arguments.length, arguments.temperature, arguments.seed))})
-        except ZooError as error:
-            results.append({"prompt": prompt, "error": str(error)})
-    return results
-
-
 # Per task declared in the manifest: the results for a list of items (prompts, texts or image paths), one per item.
 ANSWERS = {
-    "language_model": generated,
+    "language_model": lambda runtime, prompts, arguments: runtime.continuations(prompts, arguments.length, arguments.temperature, arguments.seed),
     "classification": lambda runtime, texts, arguments: runtime.classify(texts, arguments.top_k),
     "translation": lambda runtime, texts, arguments: runtime.translate(texts, arguments.beam, not arguments.no_attention),
     "captioning": lambda runtime, paths, arguments: runtime.caption(

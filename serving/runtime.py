@@ -106,6 +106,16 @@ class Runtime:
                 results.append({"classes": [{"label": labels[i], "probability": round(float(probabilities[i]), 4)} for i in np.argsort(-probabilities)[:top_k]]})
         return [{"text": text, **result} for text, result in zip(texts, merge(len(texts), good, results, errors))]
 
+    def continuations(self, prompts, length, temperature=0.8, seed=0):
+        """Per prompt: `length` characters sampled after it, or the error that stopped it."""
+        results = []
+        for prompt in prompts:
+            try:
+                results.append({"prompt": prompt, "generated": "".join(self.generate(prompt, length, temperature, seed))})
+            except ZooError as error:
+                results.append({"prompt": prompt, "error": str(error)})
+        return results
+
     def generate(self, prompt, length, temperature=0.8, seed=0):
         """Yields `length` characters sampled after `prompt`, one at a time."""
         if not 1 <= length <= MAX_GENERATED:

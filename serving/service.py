@@ -225,18 +225,8 @@ def create_app(runtimes, limits, submit, lifespan=None):
     async def generate(body: GenerateRequest):
         name, runtime = pick(body.model, "language_model")
         check_texts(body.prompts, "prompts")
-
-        def run(prompts):
-            results = []
-            for prompt in prompts:
-                try:
-                    results.append({"prompt": prompt, "generated": "".join(runtime.generate(prompt, body.length, body.temperature, body.seed))})
-                except ZooError as problem:
-                    results.append({"prompt": prompt, "error": str(problem)})
-            return results
-
         # Sampling draws each prompt's characters one after another: a request is never merged with another.
-        return await answer(name, None, body.prompts, run)
+        return await answer(name, None, body.prompts, lambda prompts: runtime.continuations(prompts, body.length, body.temperature, body.seed))
 
     caption_body = {"content": {
         "application/json": {"schema": CaptionRequest.model_json_schema()},

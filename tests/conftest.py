@@ -35,6 +35,21 @@ def run(*arguments, backend=None, check=True, stdin=None):
     return result
 
 
+def blocking(*packages):
+    """Python source that makes importing any of `packages` fail: a script's first lines, or a sitecustomize."""
+    return (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {packages!r}:\n"
+        "            raise ImportError('blocked ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+    )
+
+
+FRAMEWORKS = ("keras", "tensorflow", "jax", "torch")
+
+
 def zoo_cli(*arguments, **options):
     return run("-c", "from zoo.cli import main; main()", *arguments, **options)
 

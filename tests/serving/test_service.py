@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from tests.conftest import http_server, once, run, same
+from tests.conftest import FRAMEWORKS, blocking, http_server, once, run, same
 
 NUMBERS = ["seven", "four hundred and twenty-three", "one million two hundred thousand and five", "ninety-one", "twelve thousand", "sixty"]
 LIMITS = ["--max-items", "6", "--max-text-chars", "300", "--max-body-mb", "1", "--max-megapixels", "0.5"]
@@ -184,19 +184,14 @@ def test_an_artifact_is_needed():
 @once
 def test_the_service_imports_no_deep_learning_framework(artifacts):
     script = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('keras', 'tensorflow', 'jax', 'torch'):\n"
-        "            raise ImportError('blocked ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
+        blocking(*FRAMEWORKS) +
         "from serving.artifact import Artifact\n"
         "from serving.batcher import Batcher\n"
         "from serving.limits import Limits\n"
         "from serving.runtime import Runtime\n"
         "from serving.service import create_app\n"
         f"create_app({{'surnames': Runtime(Artifact({str(artifacts['rnn_surname_origin'])!r}))}}, Limits(), Batcher().submit)\n"
-        "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules)\n"
+        f"assert not {set(FRAMEWORKS)!r} & set(sys.modules)\n"
     )
     run("-c", script)
 

@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import REPO, assert_one_line_error, once, run
+from tests.conftest import FRAMEWORKS, REPO, assert_one_line_error, blocking, once, run
 from zoo.core.backends import backend_environment
 from zoo.core.manifest import write_manifest
 
@@ -51,15 +51,10 @@ def test_greedy_generation_matches_keras(artifacts):
 @once
 def test_serving_imports_no_deep_learning_framework(artifacts):
     script = (
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('keras', 'tensorflow', 'jax', 'torch'):\n"
-        "            raise ImportError('blocked ' + name)\n"
-        "sys.meta_path.insert(0, Block())\n"
+        blocking(*FRAMEWORKS) +
         "import serving, serving.__main__\n"
         f"serving.__main__.main([{str(artifacts['rnn_surname_origin'])!r}, '--text', 'Nakamura'])\n"
-        "assert not {'keras', 'tensorflow', 'jax', 'torch'} & set(sys.modules)\n"
+        f"assert not {set(FRAMEWORKS)!r} & set(sys.modules)\n"
     )
     assert "Nakamura" in run("-c", script).stdout
 
