@@ -39,7 +39,7 @@ verify: $(INSTALLED)
 	@status=0; for preset in $$($(BIN)/zoo list --names); do \
 		echo "== $$preset"; \
 		$(BIN)/zoo export $$preset --out artifacts/$$preset && $(BIN)/zoo parity artifacts/$$preset || status=1; \
-	done; exit $$status
+	done; $(BIN)/zoo parity --summary $$($(BIN)/zoo list --names | sed 's|^|artifacts/|'); exit $$status
 
 benchmark: $(INSTALLED)
 	$(BIN)/python -m benchmarks

@@ -278,6 +278,33 @@ def format_report(report):
     return "\n".join(lines)
 
 
+def format_summary(manifests):
+    """A markdown table of the parity reports stored in artifacts' manifests: one row per artifact."""
+    lines = [
+        "| preset | tensors compared | worst max \\|diff\\| (tensor, runtime) | attention: row sums, padding | decodings: items x runtimes, differing (near-ties) | result |",
+        "|---|--:|---|---|---|---|",
+    ]
+    for manifest in manifests:
+        report = manifest["parity"]
+        if report is None:
+            lines.append(f"| {manifest['preset']} | no parity report | | | | |")
+            continue
+        worst = max(report["rows"], key=lambda row: row["max_abs_diff"])
+        invariants = report["attention_invariants"].values()
+        attention = f"{max(c['attention_row_sum_max_error'] for c in invariants):.1e}, {max(c['attention_on_padding_max'] for c in invariants):.1e}" if invariants else "-"
+        rows = report["decoding"].get("rows", [])
+        decoded = "-"
+        if rows:
+            differing, ties = sum(row["differing"] for row in rows), sum(row["near_ties"] for row in rows)
+            widths = sorted({row["decoding"] for row in rows})
+            decoded = f"{rows[0]['sentences']} x {len({row['candidate'] for row in rows})} ({', '.join(widths)}), {differing} ({ties})"
+        lines.append(
+            f"| {manifest['preset']} | {len(report['rows'])} | {worst['max_abs_diff']:.2e} ({worst['graph']}/{worst['tensor']}, {worst['candidate']}) | "
+            f"{attention} | {decoded} | {'passed' if report['passed'] else 'FAILED'} |"
+        )
+    return "\n".join(lines)
+
+
 def failures(report):
     """One line naming every tensor that failed the gate."""
     failed = [f"{row['graph']}/{row['tensor']} on {row['candidate']} (max |diff| {row['max_abs_diff']:.2e})" for row in report["rows"] if not row["passed"]]

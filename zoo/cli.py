@@ -5,6 +5,7 @@ import sys
 
 from zoo.core.backends import BACKENDS
 from zoo.core.errors import ArgumentParser, ZooError
+from zoo.core.manifest import read_manifest
 
 
 def use_backend(backend, host_devices=None):
@@ -105,11 +106,16 @@ def export_command(arguments):
 
 
 def parity_command(arguments):
-    from export.parity import check_parity, failures, format_report
+    from export.parity import check_parity, failures, format_report, format_summary
 
+    if arguments.summary:
+        print(format_summary([read_manifest(folder) for folder in arguments.artifacts]))
+        return
+    if len(arguments.artifacts) > 1:
+        raise ZooError("zoo parity checks one artifact at a time; --summary reads several")
     backends = split_list(arguments.backends, BACKENDS, "backend")
     providers = split_list(arguments.providers, ("cpu", "cuda"), "provider")
-    report = check_parity(arguments.artifact, backends, ["cpu", *[p for p in providers if p != "cpu"]])
+    report = check_parity(arguments.artifacts[0], backends, ["cpu", *[p for p in providers if p != "cpu"]])
     print(format_report(report))
     if not report["passed"]:
         raise ZooError(f"parity failed: {failures(report)}")
@@ -176,7 +182,8 @@ def parse_arguments(argv):
     exporting.set_defaults(run=export_command)
 
     parity = commands.add_parser("parity", help="check an artifact against Keras on each backend")
-    parity.add_argument("artifact")
+    parity.add_argument("artifacts", nargs="+", metavar="OUT")
+    parity.add_argument("--summary", action="store_true", help="print the reports stored in the artifacts' manifests as one table, checking nothing")
     parity.add_argument("--backends", default=",".join(BACKENDS))
     parity.add_argument("--providers", default="cpu,cuda")
     parity.set_defaults(run=parity_command)

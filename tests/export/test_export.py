@@ -156,6 +156,14 @@ def test_export_never_deletes_what_zoo_did_not_write(artifacts, tmp_path):
 
 
 @once
+def test_parity_summary_is_one_row_per_artifact_from_its_stored_report(artifacts):
+    lines = zoo_cli("parity", "--summary", str(artifacts["rnn_surname_origin"]), str(artifacts["attention_en_fr_numbers"])).stdout.strip().splitlines()
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| rnn_surname_origin", "| attention_en_fr_numbers"]
+    assert lines[3].endswith(f"{DECODE_LIMITS['gated']} x 3 (beam1, beam4), 0 (0) | passed |")
+    assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), str(artifacts["attention_en_fr_numbers"]), check=False), "--summary")
+
+
+@once
 def test_parity_refuses_unknown_backends(artifacts):
     assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), "--backends", "mxnet", check=False), "mxnet")
 
