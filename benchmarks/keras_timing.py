@@ -7,6 +7,7 @@ parent process can use the helpers without fixing a backend.
 import json
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -55,25 +56,29 @@ def decoding_repeats(repeats):
 
 
 def decoding_cases(sentences):
-    """(beam width, batch, the first `batch` sources) of every decoding row."""
-    return [(width, batch, sentences[:batch]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
+    """(beam width, batch, the sources cut into batches) of every decoding row: each row decodes every source."""
+    return [(width, batch, [sentences[start : start + batch] for start in range(0, len(sentences), batch)]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
 
 
-def decoding_row(width, batch, runner, seconds, tokens):
-    """A decoding row; `tokens` is how many the decode emitted (end tokens included), for the time per token."""
-    return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, **timing_summary(seconds, batch)}
+def decode_all(decode, batches):
+    """The results of `decode` over every batch, in order."""
+    return [result for batch in batches for result in decode(batch)]
 
 
-def emitted(results):
-    return sum(len(result["ids"]) + 1 for result in results)
+def decoding_row(width, batch, runner, seconds, results):
+    """A row of one decoding of every source; `results` (from one run) give how many tokens it emitted, end tokens
+    included, for the time per token."""
+    tokens = sum(len(result["ids"]) + 1 for result in results)
+    return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), **timing_summary(seconds, len(results))}
 
 
 def decoding_speed(runner, sentences, max_length, repeats, name):
-    """Rows of greedy and beam decoding of the first `batch` sources by the numpy loop over `runner`."""
-    return [
-        decoding_row(width, batch, name, measure(lambda: beam_search(runner, source, max_length, width), decoding_repeats(repeats)), emitted(beam_search(runner, source, max_length, width)))
-        for width, batch, source in decoding_cases(sentences)
-    ]
+    """Rows of greedy and beam decoding of every source, `batch` at a time, by the numpy loop over `runner`."""
+    rows = []
+    for width, batch, batches in decoding_cases(sentences):
+        decode = partial(beam_search, runner, max_length=max_length, beam_width=width)
+        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), decode_all(decode, batches)))
+    return rows
 
 
 def jitted_speed(model, sentences, max_length, repeats):
@@ -81,13 +86,13 @@ def jitted_speed(model, sentences, max_length, repeats):
     from benchmarks.jax_decoding import jitted_decoding
 
     rows = []
-    for width, batch, source in decoding_cases(sentences):
+    for width, batch, batches in decoding_cases(sentences):
         decode = jitted_decoding(model, max_length, width)
         start = time.perf_counter()
-        results = decode(source)
+        decode(batches[0])  # every batch has the same shape: one compilation
         compile_seconds = time.perf_counter() - start
-        row = decoding_row(width, batch, JITTED, measure(lambda: decode(source), decoding_repeats(repeats)), emitted(results))
-        rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3})
+        row = decoding_row(width, batch, JITTED, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), decode_all(decode, batches))
+        rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3 / len(batches)})
     return rows
 
 
