@@ -1,2 +1,3 @@
 from zoo.layers.bahdanau_attention import BahdanauAttention
 from zoo.layers.tied_output import TiedOutput
+__all__ = ["BahdanauAttention", "TiedOutput"]
