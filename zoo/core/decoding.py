@@ -83,7 +83,8 @@ def candidates(logits, finished, count):
     allowed = logits[:, FIRST_CANDIDATE:]
     count = min(count, allowed.shape[1])
     ids = allowed.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-allowed, count - 1, axis=1)[:, :count]
-    log_probs = np.take_along_axis(allowed, ids, axis=1).astype("float64") - normaliser[:, None]
+    # Plain fancy indexing: np.take_along_axis costs more in Python than the gather itself at these sizes.
+    log_probs = allowed[np.arange(len(ids))[:, None], ids].astype("float64") - normaliser[:, None]
     ids += FIRST_CANDIDATE
     if finished.any():
         ids[finished], log_probs[finished] = PAD_ID, -np.inf
@@ -157,28 +158,31 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             order = np.zeros((count, 1), dtype="int64")
         else:  # best first, ties to the lower beam, then the lower id
             order = np.lexsort(((np.arange(width)[:, None] * (1 << 32) + ids.reshape(count, width, per_row)).reshape(count, -1), -totals), axis=1)
-        best = order[:, :width]
-        parents = (np.arange(count)[:, None] * width + best // per_row).ravel()
-        token = ids.reshape(count, -1)[np.arange(count)[:, None], best].ravel().astype("int32")
-        scores = np.take_along_axis(totals, best, axis=1)
+        best, rows = order[:, :width], np.arange(count)[:, None]
+        parents = (rows * width + best // per_row).ravel()
+        token = ids.reshape(count, -1)[rows, best].ravel().astype("int32")
+        scores = totals[rows, best]
         lengths = lengths[parents] + ~finished[parents]
         finished = finished[parents] | (token == EOS_ID)
         if trace:
             hashes = hashes[parents] * 1_000_003 + token  # int64 wraps around: a hash, not the ids
-            runner_up = np.take_along_axis(totals, order[:, width : width + 1], axis=1)[:, 0]
+            runner_up = totals[rows[:, 0], order[:, width]]
             for row, sentence in enumerate(alive):
                 searched.setdefault(sentence, []).append((hashes.reshape(count, width)[row], scores[row], runner_up[row]))
         done = finished.reshape(count, width).all(axis=1) | (step == max_length - 1)
-        for row in np.flatnonzero(done):
-            ended[alive[row]] = (step, row * width, scores[row], lengths.reshape(count, width)[row])
-        keep = np.flatnonzero(np.repeat(~done, width))
+        keep = None  # the rows that go on: all of them, unless a sentence ended at this step
+        if done.any():
+            for row in np.flatnonzero(done):
+                ended[alive[row]] = (step, row * width, scores[row], lengths.reshape(count, width)[row])
+            keep = np.flatnonzero(np.repeat(~done, width))
         attention = outputs[graphs.attention] if graphs.attention else None
         steps.append((parents, token, attention, keep))
-        if not keep.size:
-            break
-        state, token, finished, lengths, hashes = outputs[graphs.new_state][parents][keep], token[keep], finished[keep], lengths[keep], hashes[keep]
-        scores, alive = scores[~done], alive[~done]
-        if done.any():
+        state = outputs[graphs.new_state][parents]
+        if keep is not None:
+            if not keep.size:
+                break
+            state, token, finished, lengths, hashes = state[keep], token[keep], finished[keep], lengths[keep], hashes[keep]
+            scores, alive = scores[~done], alive[~done]
             memory = {name: value[keep] for name, value in memory.items()}
     return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(len(source))]
 
@@ -195,7 +199,8 @@ def trace_back(steps, end, length_penalty, searched):
         if step_attention is not None:
             attention.append(step_attention[parents[hypothesis]])
         if step:
-            hypothesis = steps[step - 1][3][parents[hypothesis]]  # this step's input row is that kept hypothesis of the step before
+            kept = steps[step - 1][3]  # this step's input row is that kept hypothesis of the step before
+            hypothesis = parents[hypothesis] if kept is None else kept[parents[hypothesis]]
     ids, attention = ids[::-1], attention[::-1]
     kept = [i for i in ids if i not in (PAD_ID, EOS_ID)]
     result = {"ids": kept, "score": float(normalised[winner]), "attention": np.array(attention[: len(kept) + 1]) if attention else None}
