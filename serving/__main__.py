@@ -85,7 +85,6 @@ ANSWERS = {
 }
 
 
-
 def write(text):
     """Writes and flushes a line of output; a full disk is a one-line error, a pipe closed by its reader a quiet end."""
     try:

@@ -89,11 +89,15 @@ class Runtime:
             results.append(caption)
         return merge(len(sources), good, results, errors)
 
+    def check_top_k(self, top_k):
+        classes = len(self.tokenizer.labels)
+        if not 1 <= top_k <= classes:
+            raise ZooError(f"--top-k must be between 1 and {classes}, not {top_k}")
+
     def classify(self, texts, top_k=3):
         """Per text: the `top_k` likeliest classes with their probabilities."""
+        self.check_top_k(top_k)
         labels = self.tokenizer.labels
-        if not 1 <= top_k <= len(labels):
-            raise ZooError(f"--top-k must be between 1 and {len(labels)}, not {top_k}")
         graphs = self.artifact.graphs
         sequence = graphs.named("sequence")
         encoded, good, errors = each(lambda text: self.tokenizer.encode(text.strip(), self.manifest["max_length"]), texts)

@@ -217,8 +217,7 @@ def create_app(runtimes, limits, submit, lifespan=None):
     async def classify(body: ClassifyRequest):
         name, runtime = pick(body.model, "classification")
         check_texts(body.texts, "texts")
-        if body.top_k > len(runtime.tokenizer.labels):
-            raise HTTPException(422, f"top_k must be between 1 and {len(runtime.tokenizer.labels)}, not {body.top_k}")
+        runtime.check_top_k(body.top_k)
         return await answer(name, ("classify", body.top_k), body.texts, lambda texts: runtime.classify(texts, body.top_k))
 
     @app.post("/v1/generate", summary="Continue prompts: per prompt `length` sampled characters")

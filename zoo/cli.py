@@ -14,7 +14,8 @@ def use_backend(backend, host_devices=None):
     if host_devices and os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
         os.environ.setdefault("JAX_CPU_COLLECTIVES_IMPLEMENTATION", "gloo")  # collectives between processes on CPU hosts
     elif host_devices:
-        # Devices of one host share its cores: a busy machine can keep one from an all-reduce past XLA's default 40 s.
+        # Devices of one host share its cores: on a busy machine an all-reduce can wait past XLA's default 40 s, or
+        # stall for good (README); 600 s lets the first finish and ends the second.
         flags = f"--xla_force_host_platform_device_count={host_devices} --xla_cpu_collective_call_terminate_timeout_seconds=600"
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
     if backend:
