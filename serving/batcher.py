@@ -11,6 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 
 
+def split(results, item_lists):
+    """One batch's results handed back: per request (its list of items), its own results and the batch's size."""
+    size, start, answers = sum(len(items) for items in item_lists), 0, []
+    for items in item_lists:
+        answers.append((results[start : start + len(items)], size))
+        start += len(items)
+    return answers
+
+
 class Batcher:
     """`await submit(key, items, run)` gives `(results, batch_items)`: `run(items)` returns one result per item, and
     requests of equal `key` (same model, route and options) are run as one list, at most `max_batch` items unless a
@@ -86,8 +95,6 @@ class Batcher:
                     if not entry[3].done():
                         entry[3].set_exception(error)
                 continue
-            start = 0
-            for _, items, _, future, _ in batch:
-                if not future.done():
-                    future.set_result((results[start : start + len(items)], size))
-                start += len(items)
+            for entry, answer in zip(batch, split(results, [entry[1] for entry in batch])):
+                if not entry[3].done():
+                    entry[3].set_result(answer)

@@ -12,6 +12,7 @@ import asyncio
 from ray import serve
 
 from serving.artifact import Artifact
+from serving.batcher import split
 from serving.limits import Limits
 from serving.runtime import BATCH, Runtime
 from serving.service import create_app
@@ -49,16 +50,15 @@ class Replica:
             groups.setdefault(("alone", index) if key is None else key, []).append(index)
         answers = [None] * len(requests)
         for indices in groups.values():
-            items = [item for index in indices for item in requests[index][1]]
+            item_lists = [requests[index][1] for index in indices]
             try:
-                results = await asyncio.to_thread(requests[indices[0]][2], items)
-            except Exception as error:
-                results = error
-            start = 0
-            for index in indices:
-                count = len(requests[index][1])
-                answers[index] = results if isinstance(results, Exception) else (results[start : start + count], len(items))
-                start += count
+                results = await asyncio.to_thread(requests[indices[0]][2], [item for items in item_lists for item in items])
+            except Exception as error:  # every request of the group gets it
+                for index in indices:
+                    answers[index] = error
+                continue
+            for index, answer in zip(indices, split(results, item_lists)):
+                answers[index] = answer
         return answers
 
 
