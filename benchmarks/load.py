@@ -145,25 +145,34 @@ async def level(url, route, bodies, clients, count, seconds):
     }
 
 
-def single_server(folders, batching, arguments):
-    """A `python -m serving --http` process on a free port: (url, process), once it answers."""
+def started_server(arguments, ready_s=120, **popen):
+    """A `python -m serving --http ARGUMENTS` process on a free localhost port, once it answers /health: (url,
+    process); the url is None where the process ended or did not answer within `ready_s` (it is then killed)."""
     import httpx
 
     port = free_port()
-    command = [sys.executable, "-m", "serving", "--http", "--port", str(port), "--max-wait-ms", str(arguments.max_wait_ms), *(f"--artifact={task}={folder}" for task, folder in folders.items())]
-    command += ([] if batching else ["--no-batching"]) + ([] if arguments.threads is None else ["--threads", str(arguments.threads)])
-    process = subprocess.Popen(command, cwd=REPOSITORY)
+    process = subprocess.Popen([sys.executable, "-m", "serving", "--http", "--port", str(port), *map(str, arguments)], cwd=REPOSITORY, **popen)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    deadline = time.monotonic() + ready_s
+    while process.poll() is None and time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health").status_code == 200:
                 return url, process
         except httpx.TransportError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            break
+            pass
+        time.sleep(0.2)
     process.kill()
-    raise SystemExit("error: the server did not start")
+    return None, process
+
+
+def single_server(folders, batching, arguments):
+    """A `python -m serving --http` process on a free port: (url, process), once it answers."""
+    options = ["--max-wait-ms", arguments.max_wait_ms, *(f"--artifact={task}={folder}" for task, folder in folders.items())]
+    options += ([] if batching else ["--no-batching"]) + ([] if arguments.threads is None else ["--threads", arguments.threads])
+    url, process = started_server(options)
+    if url is None:
+        raise SystemExit("error: the server did not start")
+    return url, process
 
 
 def measure(url, bodies, tasks, concurrency, arguments, target):

@@ -1,15 +1,14 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from benchmarks.load import started_server
 from zoo.core.backends import BACKENDS, backend_environment
 from zoo.presets import PRESETS_FOLDER, preset_names
 
@@ -110,32 +109,13 @@ def same(answer, expected):
     return answer == expected
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def http_server(*arguments, ready_s=120):
     """A real `python -m serving ... --http` process on a free localhost port: yields (base URL, process), then
     stops it with SIGTERM."""
-    import httpx
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "serving", *map(str, arguments), "--http", "--port", str(port)], cwd=REPO, env=backend_environment(None), stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + ready_s
-    while True:
-        try:
-            if httpx.get(f"{url}/health").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"the server did not start:\n{process.stderr.read()}")
-        time.sleep(0.2)
+    url, process = started_server(arguments, ready_s, env=backend_environment(None), stderr=subprocess.PIPE, text=True)
+    if url is None:
+        raise AssertionError(f"the server did not start:\n{process.stderr.read()}")
     try:
         yield url, process
     finally:

@@ -2,7 +2,8 @@
 import base64
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import REPO, free_port, http_server, once, same
+from benchmarks.load import free_port
+from tests.conftest import REPO, http_server, once, same
 
 NUMBERS = ["seven", "four hundred and twenty-three", "one million two hundred thousand and five", "ninety-one", "twelvety", "sixty", "eleven", "three hundred"]
 
