@@ -1,7 +1,7 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
 from dataclasses import dataclass, fields
 
-from training import bible_translation, captioning, classification, language_model, translation
+from training import bible_translation, captioning, classification, language_model, molecule_generation, translation
 from training.task import Task
 
 
@@ -35,6 +35,20 @@ RECIPES = {
         model={"embedding_dim": 64, "hidden_dim": 256, "num_layers": 2, "dropout": 0.1},
         epochs=8,
         batch_size=64,
+        learning_rate=2e-3,
+        sequence_length=128,
+    ),
+    "smiles_rnn_moses": Recipe(
+        family="vanilla_rnn",
+        task="molecule_generation",
+        description="Character-level SMILES language model of drug-like molecules (MOSES), sampled one molecule per line.",
+        dataset="PyPI molsets==0.3.1 (installed --no-deps; MOSES, ZINC Clean Leads): training file less 10,000 validation molecules "
+        "(1,574,663), test file (176,074; the first 20,000 for bits per character); RDKit canonicalises for validity and novelty",
+        task_module=molecule_generation,
+        model_class="VanillaRNN",
+        model={"embedding_dim": 32, "hidden_dim": 512, "num_layers": 2, "dropout": 0.0},
+        epochs=1,
+        batch_size=128,
         learning_rate=2e-3,
         sequence_length=128,
     ),

@@ -20,29 +20,51 @@ def sample_next(logits, temperature, rng):
         return logits.argmax(axis=-1).astype("int32")
     scaled = logits.astype("float64") / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
-    probabilities = np.exp(scaled)
-    probabilities /= probabilities.sum(axis=-1, keepdims=True)
-    return np.array([rng.choice(len(row), p=row) for row in probabilities], dtype="int32")
+    cumulative = np.exp(scaled).cumsum(axis=-1)
+    # Inverse-CDF draws for every row at once; the clip guards a draw landing on the last sum's rounding.
+    drawn = (cumulative < rng.random((len(cumulative), 1)) * cumulative[:, -1:]).sum(axis=-1)
+    return np.minimum(drawn, logits.shape[-1] - 1).astype("int32")
 
 
-def sample_ids(runner, prompt_ids, temperature, rng):
-    """Yields sampled ids without end: the prompt read by the `sequence` graph, then one `step` call per id."""
+def sample_steps(runner, prompts, temperature, rng):
+    """Yields one sampled id per row and step, without end: the prompts `(batch, time)` read by the `sequence`
+    graph, then one `step` call per id."""
     graphs = runner.graphs
     sequence, step = graphs.named("sequence"), graphs.named("step")
-    outputs = runner.run(sequence, {graphs.tensor(sequence, "inputs", "tokens"): prompt_ids[None]})
+    outputs = runner.run(sequence, {graphs.tensor(sequence, "inputs", "tokens"): prompts})
     logits, state = outputs[graphs.tensor(sequence, "outputs", "logits")][:, -1], outputs[graphs.tensor(sequence, "outputs", "state")]
     token_input, state_input = graphs.tensor(step, "inputs", "tokens"), graphs.tensor(step, "inputs", "state")
     logits_output, state_output = graphs.tensor(step, "outputs", "logits"), graphs.tensor(step, "outputs", "state")
     while True:
         token = sample_next(logits, temperature, rng)
-        yield int(token[0])
+        yield token
         outputs = runner.run(step, {token_input: token, state_input: state})
         logits, state = outputs[logits_output], outputs[state_output]
+
+
+def sample_ids(runner, prompt_ids, temperature, rng):
+    """Yields the ids sampled after one prompt."""
+    return (int(token[0]) for token in sample_steps(runner, prompt_ids[None], temperature, rng))
 
 
 def sample_text(runner, tokenizer, prompt, length, temperature, rng):
     """`length` characters sampled after `prompt`."""
     return tokenizer.decode(list(itertools.islice(sample_ids(runner, tokenizer.encode(prompt), temperature, rng), length)))
+
+
+def sample_lines(runner, prompt_ids, count, end_id, max_length, temperature, rng):
+    """`count` continuations of `prompt_ids` sampled side by side, each up to `end_id` (left out) or `max_length` ids.
+
+    Ended rows stay in the batch: one batch shape for every step, so a jitted Keras graph compiles once.
+    """
+    lines, going = [[] for _ in range(count)], np.ones(count, bool)
+    for token in itertools.islice(sample_steps(runner, np.repeat(prompt_ids[None], count, axis=0), temperature, rng), max_length):
+        going &= token != end_id
+        if not going.any():
+            break
+        for row in np.flatnonzero(going).tolist():
+            lines[row].append(int(token[row]))
+    return lines
 
 
 class Decoder:
