@@ -5,21 +5,19 @@ import numpy as np
 from training.batches import ArrayBatches
 from training.data import moses
 from training.language_model import bits_per_character, chunk
-from zoo.core.decoding import sample_lines
-from zoo.core.molecules import canonical
+from zoo.core.decoding import sample_smiles
+from zoo.core.molecules import LINE_END, canonical
 from zoo.core.tokenizers import CharTokenizer
 from zoo.runner import KerasRunner
 
-END = "\n"  # ends every SMILES; a sample starts after it, as every molecule in training does
 MAX_LENGTH = None  # a prompt (a SMILES prefix) of any length
-MAX_SAMPLE_LENGTH = 120  # characters per sample; MOSES' longest SMILES has 57
 SAMPLES = 10_000  # as MOSES' published metrics (valid, unique@10k, novelty)
 TEST_MOLECULES = 20_000  # the first ones of MOSES' test file, for bits per character
 MOSES_CHARRNN = {"valid": 0.975, "unique_at_10k": 0.999, "novelty": 0.842}
 
 
 def stream(smiles):
-    return END.join(smiles) + END
+    return LINE_END.join(smiles) + LINE_END
 
 
 def prepare(recipe, seed):
@@ -34,11 +32,9 @@ def vocabulary_sizes(tokenizer):
     return {"vocab_size": tokenizer.vocab_size}
 
 
-def sample(runner, tokenizer, count, temperature=1.0, seed=0, prefix=""):
-    """`count` SMILES sampled after `prefix`, each ending at its line end."""
-    prompt = tokenizer.encode(END + prefix)
-    lines = sample_lines(runner, prompt, count, int(tokenizer.encode(END)[0]), MAX_SAMPLE_LENGTH, temperature, np.random.default_rng(seed))
-    return [prefix + tokenizer.decode(line) for line in lines]
+def sample(runner, tokenizer, count, temperature=1.0, seed=0):
+    """`count` SMILES, each sampled from a line start to its line end."""
+    return sample_smiles(runner, tokenizer, "", count, temperature, np.random.default_rng(seed))
 
 
 def generation_metrics(samples, training_molecules):
