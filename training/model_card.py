@@ -46,6 +46,28 @@ def write_model_card(folder, metadata):
             "cell gets more attention than any other of the 9. Uniform attention scores `grounding_uniform_baseline` (1/9) on both.",
             "",
         ]
+    if "attention_agent_mass" in metadata["metrics"]:
+        lines += [
+            "`success`: the moves, executed in the simulator (`training/data/gridworld.py`), reach the goal without entering a wall or "
+            "leaving the grid; `optimal`: they succeed in as many moves as BFS's shortest path; `exact_match`: they are BFS's path, "
+            "ties broken in the order up, down, left, right. Attention, at each move of the successful greedy paths: "
+            "`attention_agent_mass` is the share on the agent's cell before that move, `attention_goal_mass` on the goal's, "
+            "`attention_walls_mass` on all walls together, each beside what uniform attention over the 36 cells gives (`..._uniform`); "
+            "`attention_agent_top_cell` is how often the agent's cell gets the most.",
+            "",
+        ]
+    if "sample_valid" in metadata["metrics"]:
+        lines += [
+            "MOSES' generator metrics on 10,000 samples at temperature 1 (`zoo evaluate` redraws them): `sample_valid` is the share "
+            "RDKit parses, `sample_unique_at_10k` the share of distinct canonical forms among the valid ones, `sample_novelty` the "
+            "share of those not in the training molecules. `moses_charrnn_*` is the published MOSES CharRNN (a 3-layer LSTM of 768 "
+            "units, about 80 times this model's recurrent weights) for comparison.",
+            "",
+        ]
+    if "molecules" in metadata:
+        lines += ["## Samples (temperature 1.0, seed 1, RDKit's verdict)", "", "| sampled SMILES | canonical form (RDKit) |", "|---|---|"]
+        lines += [f"| `{m['smiles']}` | " + (f"`{m['canonical']}`" if m["canonical"] else "invalid") + " |" for m in metadata["molecules"]]
+        lines.append("")
     if "sample" in metadata:
         lines += ["## A sample (temperature 0.8, seed 0, prompt `ROMEO:`)", "", "```", "ROMEO:", metadata["sample"], "```", ""]
     if "sample_metrics" in metadata:

@@ -11,8 +11,9 @@ from zoo.core.tokenizers import CharTokenizer
 from zoo.runner import KerasRunner
 
 MAX_LENGTH = None  # a prompt (a SMILES prefix) of any length
-SAMPLES = 10_000  # as MOSES' published metrics (valid, unique@10k, novelty)
-TEST_MOLECULES = 20_000  # the first ones of MOSES' test file, for bits per character
+# Per split: (test molecules scored for bits per character, samples drawn). `test` is what MOSES publishes (10,000
+# samples); `sample` is the small version the tests recompute on every backend.
+SIZES = {"test": (20_000, 10_000), "sample": (2_000, 1_000)}
 MOSES_CHARRNN = {"valid": 0.975, "unique_at_10k": 0.999, "novelty": 0.842}
 
 
@@ -37,23 +38,28 @@ def sample(runner, tokenizer, count, temperature=1.0, seed=0):
     return sample_smiles(runner, tokenizer, "", count, temperature, np.random.default_rng(seed))
 
 
-def generation_metrics(samples, training_molecules):
-    """MOSES' metrics of a generator: valid share, unique share of the valid ones, novel share of the unique ones."""
+def generation_metrics(samples, training_smiles):
+    """MOSES' metrics of a generator: the valid share; among the valid, the unique share; among the unique, the
+    share not in the training set (compared as MOSES does, with the training file's SMILES, already canonical)."""
     valid = [form for form in map(canonical, samples) if form is not None]
     unique = set(valid)
-    novel = unique - training_molecules
-    return {"valid": round(len(valid) / len(samples), 4), "unique_at_10k": round(len(unique) / max(len(valid), 1), 4), "novelty": round(len(novel) / max(len(unique), 1), 4)}
+    return {
+        "valid": round(len(valid) / len(samples), 4),
+        "unique_at_10k": round(len(unique) / max(len(valid), 1), 4),
+        "novelty": round(len(unique - training_smiles) / max(len(unique), 1), 4),
+    }
 
 
 def evaluate(model, tokenizer, seed, split="test"):
-    """Bits per character on MOSES' test molecules; validity, uniqueness and novelty of 10,000 samples at temperature 1."""
+    """Bits per character on MOSES' first test molecules; validity, uniqueness and novelty of samples at temperature 1
+    (`split="sample"`: fewer of both, for the tests)."""
+    molecules, count = SIZES[split]
     splits = moses.load_splits(seed)
-    bpc, characters = bits_per_character(model, tokenizer.encode(stream(splits[split][:TEST_MOLECULES])))
-    samples = sample(KerasRunner(model), tokenizer, SAMPLES, temperature=1.0, seed=seed)
-    training_molecules = {canonical(smiles) for smiles in splits["train"]}
-    metrics = {f"sample_{key}": value for key, value in generation_metrics(samples, training_molecules).items()}
-    metrics |= {f"moses_charrnn_{key}": value for key, value in MOSES_CHARRNN.items()}
-    return {f"{split}_bits_per_character": round(bpc, 4), f"{split}_characters": characters, "samples": SAMPLES, "sample_temperature": 1.0, **metrics}
+    bpc, characters = bits_per_character(model, tokenizer.encode(stream(splits["test"][:molecules])))
+    samples = sample(KerasRunner(model), tokenizer, count, temperature=1.0, seed=seed)
+    metrics = {f"{split}_bits_per_character": round(bpc, 4), f"{split}_characters": characters, "samples": count}
+    metrics |= {f"sample_{key}": value for key, value in generation_metrics(samples, set(splits["train"])).items()}
+    return metrics | ({f"moses_charrnn_{key}": value for key, value in MOSES_CHARRNN.items()} if split == "test" else {})
 
 
 def held_out_inputs(tokenizer, seed):
@@ -61,5 +67,6 @@ def held_out_inputs(tokenizer, seed):
 
 
 def card_extras(model, tokenizer, metrics, folder):
+    """Metrics on the small `sample` split (what the tests recompute) and a dozen molecules with RDKit's verdict."""
     samples = sample(KerasRunner(model), tokenizer, 12, temperature=1.0, seed=1)
-    return {"molecules": [{"smiles": smiles, "canonical": canonical(smiles)} for smiles in samples]}
+    return {"sample_metrics": evaluate(model, tokenizer, 0, split="sample"), "molecules": [{"smiles": smiles, "canonical": canonical(smiles)} for smiles in samples]}

@@ -1,3 +1,5 @@
+import numpy as np
+
 from tests.conftest import once
 from training.data import shakespeare, surnames
 
@@ -70,3 +72,49 @@ def test_shipped_scene_sample_matches_its_captions():
             row, column = divmod(cell, 3)
             patch = scene[row * CELL_PIXELS : (row + 1) * CELL_PIXELS, column * CELL_PIXELS : (column + 1) * CELL_PIXELS]
             assert (patch.max() > 0) == (item != EMPTY)
+
+
+@once
+def test_scan_generates_the_whole_grammar_and_splits_it_like_scan():
+    from training.data import scan
+
+    pairs = dict(scan.commands())
+    assert len(pairs) == 20_910
+    assert pairs["jump twice after walk left"] == "LTURN WALK JUMP JUMP"
+    assert pairs["turn around right"] == "RTURN RTURN RTURN RTURN"
+    assert pairs["look opposite left thrice"] == " ".join(3 * ["LTURN", "LTURN", "LOOK"])
+    random, length = scan.load_splits("random"), scan.load_splits("length")
+    assert len(random["test"][0]) == 4_182 and not set(random["test"][0]) & set(random["train"][0] + random["validation"][0])
+    assert len(length["test"][0]) == 3_920
+    assert max(len(actions.split()) for actions in length["train"][1]) == 22 and min(len(actions.split()) for actions in length["test"][1]) == 24
+    assert scan.load_splits("random")["test"] == random["test"]
+
+
+@once
+def test_moses_is_read_from_the_wheel_with_a_disjoint_validation_split():
+    from training.data import moses
+
+    test = moses.read("test")
+    assert len(test) == 176_074 and all(smiles and " " not in smiles for smiles in test[:1000])
+    splits = moses.load_splits(seed=0)
+    assert len(splits["validation"]) == moses.VALIDATION_SIZE and len(splits["train"]) == 1_584_663 - moses.VALIDATION_SIZE
+
+
+@once
+def test_grid_worlds_have_bfs_paths_that_the_simulator_executes_and_no_world_in_two_splits():
+    from training.data import gridworld
+
+    splits = gridworld.load_splits(seed=0, train_size=2_000)
+    images, layouts, paths = splits["train"]
+    assert images.shape == (2_000, 84, 84) and images.dtype == np.uint8
+    for layout, path in zip(layouts[:200], paths[:200]):
+        walls = layout == gridworld.WALL
+        agent, goal = (tuple(np.argwhere(layout == kind)[0]) for kind in (gridworld.AGENT, gridworld.GOAL))
+        assert len(path.split()) == gridworld.distances_to(walls, goal)[agent] and gridworld.execute(layout, path.split())[0]
+        assert not gridworld.execute(layout, path.split()[:-1])[0]
+    layout = np.zeros((6, 6), np.int64)
+    layout[0, 0], layout[0, 2], layout[0, 1] = gridworld.AGENT, gridworld.GOAL, gridworld.WALL
+    assert gridworld.shortest_path(layout == gridworld.WALL, (0, 0), (0, 2)) == ["down", "right", "right", "up"]
+    assert gridworld.execute(layout, ["right", "right"]) == (False, [(0, 0)]) and not gridworld.execute(layout, ["up"])[0]
+    seen = [{layout.tobytes() for layout in split[1]} for split in splits.values()]
+    assert not seen[0] & seen[1] and not seen[0] & seen[2] and not seen[1] & seen[2]

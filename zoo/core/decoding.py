@@ -7,6 +7,8 @@ import itertools
 
 import numpy as np
 
+from zoo.core.errors import ZooError
+from zoo.core.molecules import LINE_END, MAX_SMILES
 from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID, pad_batch
 
 # Padding only follows the end, and the start id only starts: never candidates. Being the first two ids, they are
@@ -65,6 +67,17 @@ def sample_lines(runner, prompt_ids, count, end_id, max_length, temperature, rng
         for row in np.flatnonzero(going).tolist():
             lines[row].append(int(token[row]))
     return lines
+
+
+def sample_smiles(runner, tokenizer, prefix, count, temperature, rng):
+    """`count` SMILES that start with `prefix`: the lines a molecule generator writes after a line end and `prefix`."""
+    # Checked here, not by the text tokenizer, which drops unknown punctuation: "C@" must not quietly become "C".
+    unknown = sorted(set(prefix) - (set(tokenizer.chars) - {LINE_END}))
+    if unknown:
+        raise ZooError(f"SMILES prefix has characters {', '.join(map(repr, unknown))} outside the model's {len(tokenizer.chars) - 1}-character alphabet")
+    end_id = int(tokenizer.encode(LINE_END)[0])
+    lines = sample_lines(runner, tokenizer.encode(LINE_END + prefix), count, end_id, MAX_SMILES, temperature, rng)
+    return [prefix + tokenizer.decode(line) for line in lines]
 
 
 class Decoder:

@@ -1,6 +1,10 @@
 """SMILES checked by RDKit: the one place the zoo reads chemistry (`pip install ".[chem]"` installs RDKit)."""
 from zoo.core.errors import ZooError
 
+# A molecule generator writes one SMILES per line: every sample starts after a line end and stops at the next.
+LINE_END = "\n"
+MAX_SMILES = 120  # characters per sample; MOSES' longest SMILES has 57
+
 
 def rdkit_chem():
     try:
