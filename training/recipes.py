@@ -1,7 +1,7 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
 from dataclasses import dataclass, fields
 
-from training import bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, translation
+from training import bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, name_to_structure, translation
 from training.instruction_following import InstructionFollowing
 from training.task import Task
 
@@ -105,6 +105,27 @@ RECIPES = {
         for name, family, what, model_class, extra in (
             ("seq2seq_en_fr_bible", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
             ("attention_en_fr_bible", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
+        )
+    },
+    **{
+        name: Recipe(
+            family=family,
+            task="translation",
+            description=f"IUPAC name -> canonical SMILES (name-to-structure), {what}.",
+            dataset="PyPI chemicals==1.5.2 (installed --no-deps; PubChem compounds with their preferred IUPAC names, lower-cased): "
+            "the compounds RDKit reads whose name and canonical SMILES have at most 60 characters; split by molecule (the largest "
+            "fragment without stereo), so no test molecule, nor a salt or stereo variant of one, is in training: 2,000 test and 500 "
+            "validation molecules; names as characters, SMILES as atoms, bonds and ring digits",
+            task_module=name_to_structure,
+            model_class=model_class,
+            model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1, **extra},
+            epochs=8,
+            batch_size=64,
+            learning_rate=2e-3,
+        )
+        for name, family, what, model_class, extra in (
+            ("seq2seq_iupac_to_smiles", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
+            ("attention_iupac_to_smiles", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
         )
     },
     **{

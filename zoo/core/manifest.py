@@ -14,7 +14,7 @@ from zoo.core.errors import ZooError
 
 FORMAT_VERSION = 2
 TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning")
-TOKENIZERS = ("char", "word", "subword", "pair")
+TOKENIZERS = ("char", "word", "symbols", "subword", "pair")
 DTYPES = ("int32", "float32")
 SHA256 = "sha256"
 

@@ -1,4 +1,4 @@
-"""Character, word and subword vocabularies (numpy and SentencePiece, no Keras), shared by training and serving.
+"""Character, word, symbol and subword vocabularies (numpy and SentencePiece, no Keras), shared by training and serving.
 
 Punctuation a vocabulary lacks is dropped (a full stop after a number, quotes around a name); any other
 unknown character or word is an error that names it.
@@ -85,16 +85,19 @@ class WordTokenizer:
     def vocab_size(self):
         return len(self.words) + len(self.SPECIALS)
 
+    UNIT = "word"
+    DROPS_UNKNOWN_PUNCTUATION = True
+
     def encode(self, text, max_length=None):
         """Ids of the words of `text` followed by the end id."""
-        tokens = [token for token in self.split(text) if token in self._ids or not is_punctuation(token)]
+        tokens = [token for token in self.split(text) if token in self._ids or not (self.DROPS_UNKNOWN_PUNCTUATION and is_punctuation(token))]
         if not tokens:
-            raise ZooError("empty text: give at least one word")
+            raise ZooError(f"empty text: give at least one {self.UNIT}")
         if max_length is not None and len(tokens) + 1 > max_length:
             raise ZooError(f"text of {len(tokens)} tokens is longer than the maximum of {max_length - 1}")
         unknown = sorted(set(tokens) - self._ids.keys())
         if unknown:
-            raise ZooError(f"unknown words {', '.join(map(repr, unknown))}: not in the {len(self.words)}-word vocabulary")
+            raise ZooError(f"unknown {self.UNIT}s {', '.join(map(repr, unknown))}: not in the {len(self.words)}-{self.UNIT} vocabulary")
         return np.array([self._ids[token] for token in tokens] + [self.EOS_ID], dtype="int32")
 
     def encode_batch(self, texts, max_length=None):
@@ -120,6 +123,44 @@ class WordTokenizer:
     @classmethod
     def from_dict(cls, data):
         return cls(data["words"])
+
+
+class SymbolTokenizer(WordTokenizer):
+    """Text as symbols that a pattern finds, joined back without spaces: the characters of a chemical name (lower-cased,
+    as the names were), or the atoms, bonds and ring digits of a SMILES. Ids as `WordTokenizer`'s. Every character
+    counts in chemistry, so an unknown one is an error, punctuation included."""
+
+    UNIT = "symbol"
+    DROPS_UNKNOWN_PUNCTUATION = False
+    # pattern -> (regular expression, lower-case first)
+    PATTERNS = {"lowercase_characters": (r".", True), "smiles": (r"\[[^\]]+\]|Br|Cl|%\d\d|.", False)}
+
+    def __init__(self, words, pattern):
+        super().__init__(words)
+        self.pattern = pattern
+        expression, self.lower = self.PATTERNS[pattern]
+        self._symbol = re.compile(expression, re.DOTALL)
+
+    @classmethod
+    def fit(cls, texts, pattern):
+        symbols = cls([], pattern).split
+        return cls(sorted({symbol for text in texts for symbol in symbols(text)}), pattern)
+
+    def split(self, text):
+        return self._symbol.findall(text.lower() if self.lower else text)
+
+    def decode(self, ids):
+        """Text of the ids up to the first end id."""
+        ids = [int(i) for i in ids]
+        ids = ids[: ids.index(self.EOS_ID)] if self.EOS_ID in ids else ids
+        return "".join(self.words[i - len(self.SPECIALS)] for i in ids if i >= len(self.SPECIALS))
+
+    def to_dict(self):
+        return {"type": "symbols", "pattern": self.pattern, "words": self.words}
+
+    @classmethod
+    def from_dict(cls, data):
+        return cls(data["words"], data["pattern"])
 
 
 class SubwordTokenizer:
@@ -191,7 +232,7 @@ def pad_batch(rows):
 
 
 def tokenizer_from_dict(data):
-    kinds = {"char": CharTokenizer, "word": WordTokenizer, "subword": SubwordTokenizer, "pair": TokenizerPair}
+    kinds = {"char": CharTokenizer, "word": WordTokenizer, "symbols": SymbolTokenizer, "subword": SubwordTokenizer, "pair": TokenizerPair}
     kind = data.get("type") if isinstance(data, dict) else None
     if kind not in kinds:
         raise ZooError(f"unknown tokenizer type {kind!r}; this version of zoo reads {', '.join(kinds)}")
