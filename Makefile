@@ -13,6 +13,8 @@ $(INSTALLED): pyproject.toml
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	$(PYTHON) -m venv .venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[all]"
+	# Data files only, read without importing the packages (which pull torch, pandas and broken pins): MOSES, PubChem names.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps molsets==0.3.1 chemicals==1.5.2
 	touch $@
 
 install: $(INSTALLED)

@@ -28,6 +28,7 @@ from benchmarks.keras_timing import (
     DECODING_BATCH_SIZES,
     GENERATED_CHARACTERS,
     JITTED,
+    MOLECULES,
     PROMPT,
     TEMPERATURE,
     decode_all,
@@ -110,7 +111,7 @@ def time_onnxruntime(folder, cases, sentences, repeats):
     artifact = Artifact(folder)
     generation, decoding = {}, []
     if artifact.graphs.generates_text():
-        generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, repeats)
+        generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
     max_length = artifact.manifest["max_target_length"]
     for width, batch, batches in decoding_cases(sentences) if max_length else ():
         recorder = Recorder(artifact)
@@ -152,15 +153,13 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     for row in rows:
         lines.append(f"| {row['graph']} | {row['batch']} | {row['runner']} | {row['median_ms']:.3f} | {row['p90_ms']:.3f} | {row['sequences_per_s']:,.0f} |")
     if generation:
-        lines += [
-            "",
-            f"Generation: {GENERATED_CHARACTERS} characters after the prompt {PROMPT!r} at temperature {TEMPERATURE}, "
-            f"with `zoo.core.decoding.sample_text`; median of {repeats} runs.",
-            "",
-            "| runner | characters/s |",
-            "|---|--:|",
-        ]
-        lines += [f"| {runner} | {speed['characters_per_s']:,.0f} |" for runner, speed in generation.items()]
+        unit = "molecules" if manifest["task"] == "molecule_generation" else "characters"
+        what = {
+            "molecules": f"{MOLECULES} molecules sampled side by side from a line start at temperature 1, with `zoo.core.decoding.sample_smiles`",
+            "characters": f"{GENERATED_CHARACTERS} characters after the prompt {PROMPT!r} at temperature {TEMPERATURE}, with `zoo.core.decoding.sample_text`",
+        }[unit]
+        lines += ["", f"Generation: {what}; median of {repeats} runs.", "", f"| runner | {unit}/s |", "|---|--:|"]
+        lines += [f"| {runner} | {speed[f'{unit}_per_s']:,.0f} |" for runner, speed in generation.items()]
     if decoding:
         lines += [
             "",

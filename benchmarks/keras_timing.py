@@ -12,12 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.core.decoding import beam_search, sample_text
+from zoo.core.decoding import beam_search, sample_smiles, sample_text
 from zoo.core.manifest import read_manifest
 
 GENERATED_CHARACTERS = 200
 PROMPT = "ROMEO:"
 TEMPERATURE = 0.8
+MOLECULES = 64  # a molecule generator's samples, drawn side by side from a line start at temperature 1
 SEED = 0
 BEAM_WIDTHS = (1, 4)
 DECODING_BATCH_SIZES = (1, 64)
@@ -41,13 +42,14 @@ def timing_summary(seconds, batch):
     return {"median_ms": 1e3 * median, "p90_ms": 1e3 * float(np.percentile(seconds, 90)), "sequences_per_s": batch / median}
 
 
-def generation_speed(runner, tokenizer, repeats):
-    """Characters per second of `sample_text`, every repeat drawing the same text from the same seed."""
-
-    def generate():
-        sample_text(runner, tokenizer, PROMPT, GENERATED_CHARACTERS, TEMPERATURE, np.random.default_rng(SEED))
-
-    return {"characters_per_s": GENERATED_CHARACTERS / float(np.median(measure(generate, repeats)))}
+def generation_speed(runner, tokenizer, task, repeats):
+    """Characters per second of `sample_text`, or for a molecule generator molecules per second of `sample_smiles`;
+    every repeat draws the same samples from the same seed."""
+    if task == "molecule_generation":
+        seconds = measure(lambda: sample_smiles(runner, tokenizer, "", MOLECULES, 1.0, np.random.default_rng(SEED)), repeats)
+        return {"molecules_per_s": MOLECULES / float(np.median(seconds))}
+    seconds = measure(lambda: sample_text(runner, tokenizer, PROMPT, GENERATED_CHARACTERS, TEMPERATURE, np.random.default_rng(SEED)), repeats)
+    return {"characters_per_s": GENERATED_CHARACTERS / float(np.median(seconds))}
 
 
 def decoding_repeats(repeats):
@@ -143,7 +145,7 @@ def time_keras(artifact, cases, sentences, repeats):
     if backend == "jax":
         name = "keras jax predict_on_batch, numpy loop"
         if runner.graphs.generates_text():
-            generation[name] = generation_speed(runner, preset.tokenizer, repeats)
+            generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
             decoding = decoding_speed(runner, sentences, max_target_length, repeats, name) + jitted_speed(model, sentences, max_target_length, repeats)

@@ -19,11 +19,11 @@ from serving.artifact import PROVIDERS, Artifact
 from serving.heatmap import draw_alignment
 from serving.limits import Limits
 from serving.overlay import draw_overlay, load_image
-from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, Runtime
+from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, MAX_MOLECULES, Runtime
 from zoo.core.errors import ArgumentParser, ZooError
 
 # The option that carries one item, per task.
-ITEM_OPTIONS = {"language_model": "prompt", "classification": "text", "translation": "text", "captioning": "image"}
+ITEM_OPTIONS = {"language_model": "prompt", "molecule_generation": "prompt", "classification": "text", "translation": "text", "captioning": "image"}
 
 
 def parse_arguments(argv):
@@ -31,12 +31,13 @@ def parse_arguments(argv):
     parser.add_argument("artifact", nargs="?", help="artifact folder written by `zoo export` (with --http, named after its preset)")
     item = parser.add_mutually_exclusive_group(required=True)
     item.add_argument("--http", action="store_true", help="serve the artifacts over HTTP (routes at /openapi.json, a page at /) until SIGTERM")
-    item.add_argument("--prompt", help="language models: text to continue")
+    item.add_argument("--prompt", help="language models: text to continue; molecule generators: a SMILES prefix, or \"\" for whole molecules")
     item.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
     item.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
     item.add_argument("--input", help="a UTF-8 file of one item per line (a leading byte-order mark is ignored), answered as JSON lines")
     parser.add_argument("--length", type=int, default=200, help=f"characters to generate, 1 to {MAX_GENERATED} (default 200)")
-    parser.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, finite and at least 0; 0 is greedy (default 0.8)")
+    parser.add_argument("--count", type=int, default=10, help=f"molecule generators: molecules to sample per prompt, 1 to {MAX_MOLECULES} (default 10)")
+    parser.add_argument("--temperature", type=float, help="sampling temperature, finite and at least 0; 0 is greedy (default 0.8; molecule generators 1.0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--top-k", type=int, default=3, help="classes to show, at least 1 (default 3)")
     parser.add_argument("--beam", type=int, default=1, help=f"beam width for translation and captioning, 1 (greedy) to {MAX_BEAM} (default 1)")
@@ -74,9 +75,14 @@ def check_options(arguments):
         raise ZooError("--heatmap draws the attention of a translation: give --text too")
 
 
+def temperature(arguments, default):
+    return default if arguments.temperature is None else arguments.temperature
+
+
 # Per task declared in the manifest: the results for a list of items (prompts, texts or image paths), one per item.
 ANSWERS = {
-    "language_model": lambda runtime, prompts, arguments: runtime.continuations(prompts, arguments.length, arguments.temperature, arguments.seed),
+    "language_model": lambda runtime, prompts, arguments: runtime.continuations(prompts, arguments.length, temperature(arguments, 0.8), arguments.seed),
+    "molecule_generation": lambda runtime, prefixes, arguments: runtime.molecules(prefixes, arguments.count, temperature(arguments, 1.0), arguments.seed),
     "classification": lambda runtime, texts, arguments: runtime.classify(texts, arguments.top_k),
     "translation": lambda runtime, texts, arguments: runtime.translate(texts, arguments.beam, not arguments.no_attention),
     "captioning": lambda runtime, paths, arguments: runtime.caption(
@@ -148,6 +154,9 @@ def serve_item(runtime, arguments):
 # Per task, one result as plain text (without --json).
 PLAIN = {
     "language_model": lambda result: result["prompt"] + result["generated"],
+    "molecule_generation": lambda result: "\n".join(
+        [f"{m['smiles']:<60} {'valid' if m['valid'] else 'invalid':<8} {m['canonical'] or ''}" for m in result["molecules"]] + [f"valid: {result['valid_share']:.1%}"]
+    ),
     "classification": lambda result: "\n".join([f"{result['text']}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in result["classes"]]),
     "translation": lambda result: result["translation"],
     "captioning": lambda result: result["caption"],

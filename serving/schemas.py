@@ -8,11 +8,16 @@ from typing import Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.runtime import MAX_BEAM, MAX_GENERATED
+from serving.runtime import MAX_BEAM, MAX_GENERATED, MAX_MOLECULES
 
 MODEL = Field(None, description="the model's name (GET /v1/models); optional when the server holds one model for this route")
 BEAM = Field(1, ge=1, le=MAX_BEAM, description="beam width; 1 is greedy decoding")
 ATTENTION = Field(True, description="include the attention weights")
+SEED = Field(0, ge=0)
+
+
+def temperature(default):
+    return Field(default, ge=0, allow_inf_nan=False, description="sampling temperature; 0 is greedy")
 
 
 class Strict(BaseModel):
@@ -42,6 +47,14 @@ class ClassifyRequest(Strict):
 class GenerateRequest(Strict):
     prompts: list[str] = Field(min_length=1, description="texts to continue, each alone")
     length: int = Field(200, ge=1, le=MAX_GENERATED, description="characters to generate per prompt")
-    temperature: float = Field(0.8, ge=0, allow_inf_nan=False, description="sampling temperature; 0 is greedy")
-    seed: int = Field(0, ge=0)
+    temperature: float = temperature(0.8)
+    seed: int = SEED
+    model: Optional[str] = MODEL
+
+
+class MoleculesRequest(Strict):
+    prompts: list[str] = Field(min_length=1, description="SMILES prefixes, each sampled alone; \"\" for whole molecules")
+    count: int = Field(10, ge=1, le=MAX_MOLECULES, description="molecules to sample per prompt")
+    temperature: float = temperature(1.0)
+    seed: int = SEED
     model: Optional[str] = MODEL

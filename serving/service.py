@@ -1,6 +1,6 @@
 """`python -m serving ARTIFACT --http`: the runtime behind an HTTP API, for one or several artifacts in one process.
 
-Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/classify`, `/v1/generate`), `GET /v1/models`,
+Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/classify`, `/v1/generate`, `/v1/molecules`), `GET /v1/models`,
 `GET /v1/model`, `GET /health`, the OpenAPI schema at `/openapi.json`, and a page at `/`. A request names its model
 with `"model": NAME` (a form field for uploads), which may be left out when one loaded model does the route's task.
 
@@ -28,13 +28,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.limits import Limits
 from serving.overlay import load_image
-from serving.schemas import CaptionRequest, ClassifyRequest, GenerateRequest, TranslateRequest
+from serving.schemas import CaptionRequest, ClassifyRequest, GenerateRequest, MoleculesRequest, TranslateRequest
 from zoo.core.errors import ZooError
 
-ROUTES = {"translation": "/v1/translate", "captioning": "/v1/caption", "classification": "/v1/classify", "language_model": "/v1/generate"}
+ROUTES = {"translation": "/v1/translate", "captioning": "/v1/caption", "classification": "/v1/classify", "language_model": "/v1/generate", "molecule_generation": "/v1/molecules"}
 STATIC = Path(__file__).parent / "static"
 # The runtime names the command line's options; over HTTP they are the JSON fields.
-FIELDS = {"--beam": "beam", "--top-k": "top_k", "--length": "length", "--temperature": "temperature", "--seed": "seed"}
+FIELDS = {"--beam": "beam", "--top-k": "top_k", "--length": "length", "--count": "count", "--temperature": "temperature", "--seed": "seed"}
 
 
 def error(status, message):
@@ -226,6 +226,13 @@ def create_app(runtimes, limits, submit, lifespan=None):
         check_texts(body.prompts, "prompts")
         # Sampling draws each prompt's characters one after another: a request is never merged with another.
         return await answer(name, None, body.prompts, lambda prompts: runtime.continuations(prompts, body.length, body.temperature, body.seed))
+
+    @app.post("/v1/molecules", summary="Sample molecules: per SMILES prefix `count` samples, each valid or not by RDKit, with its canonical form")
+    async def molecules(body: MoleculesRequest):
+        name, runtime = pick(body.model, "molecule_generation")
+        check_texts(body.prompts, "prompts")
+        # Each prompt's samples are drawn side by side already: a request is never merged with another.
+        return await answer(name, None, body.prompts, lambda prompts: runtime.molecules(prompts, body.count, body.temperature, body.seed))
 
     caption_body = {"content": {
         "application/json": {"schema": CaptionRequest.model_json_schema()},

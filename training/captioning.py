@@ -37,16 +37,21 @@ class SceneBatches(ArrayBatches):
         return {"image": pixels(self.scenes[rows]), "target_in": target_in}, target_out, weights
 
 
+def image_batches(splits, tokenizer, batch_size, seed):
+    """Teacher-forced training batches and validation arrays of `splits` of (images, layouts, texts)."""
+    images, _, texts = splits["train"]
+    validation_images, _, validation_texts = splits["validation"]
+    target_out, target_in, weights = decoder_targets(tokenizer, validation_texts)
+    return {
+        "train": SceneBatches(images, decoder_targets(tokenizer, texts), batch_size, seed),
+        "validation": ({"image": pixels(validation_images), "target_in": target_in}, target_out, weights),
+    }
+
+
 def prepare(recipe, seed):
     splits = fashion_scenes.load_splits(seed, TRAIN_SIZE)
-    scenes, _, captions = splits["train"]
-    tokenizer = WordTokenizer.fit(captions)
-    validation_scenes, _, validation_captions = splits["validation"]
-    target_out, target_in, weights = decoder_targets(tokenizer, validation_captions)
-    return tokenizer, {
-        "train": SceneBatches(scenes, decoder_targets(tokenizer, captions), recipe.batch_size, seed),
-        "validation": ({"image": pixels(validation_scenes), "target_in": target_in}, target_out, weights),
-    }
+    tokenizer = WordTokenizer.fit(splits["train"][2])
+    return tokenizer, image_batches(splits, tokenizer, recipe.batch_size, seed)
 
 
 def load_split(split, seed):

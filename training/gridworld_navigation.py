@@ -5,10 +5,9 @@ from pathlib import Path
 import numpy as np
 
 from serving.overlay import draw_overlay
-from training.captioning import SceneBatches, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
+from training.captioning import image_batches, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
 from training.data import gridworld
 from training.scores import decode_widths
-from training.translation import decoder_targets
 from zoo.core.images import pixels
 from zoo.core.tokenizers import WordTokenizer
 
@@ -19,14 +18,8 @@ SAMPLE_SIZE = 200  # the first test worlds: the parity gate's held-out inputs
 
 def prepare(recipe, seed):
     splits = gridworld.load_splits(seed, TRAIN_SIZE)
-    images, _, moves = splits["train"]
     tokenizer = WordTokenizer.fit(list(gridworld.MOVES))
-    validation_images, _, validation_moves = splits["validation"]
-    target_out, target_in, weights = decoder_targets(tokenizer, validation_moves)
-    return tokenizer, {
-        "train": SceneBatches(images, decoder_targets(tokenizer, moves), recipe.batch_size, seed),
-        "validation": ({"image": pixels(validation_images), "target_in": target_in}, target_out, weights),
-    }
+    return tokenizer, image_batches(splits, tokenizer, recipe.batch_size, seed)
 
 
 def held_out_inputs(tokenizer, seed):

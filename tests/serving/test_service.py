@@ -21,10 +21,10 @@ LIMITS = ["--max-items", "6", "--max-text-chars", "300", "--max-body-mb", "1", "
 
 @pytest.fixture(scope="module")
 def server(artifacts):
-    """One server for the module: two translators, the captioner, the classifier and the language model."""
+    """One server for the module: two translators, the captioner, the classifier, the language model and the molecule generator."""
     import httpx
 
-    names = {"numbers": "attention_en_fr_numbers", "fixed": "seq2seq_en_fr_numbers", "scenes": "sat_fashion_scenes", "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare"}
+    names = {"numbers": "attention_en_fr_numbers", "fixed": "seq2seq_en_fr_numbers", "scenes": "sat_fashion_scenes", "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare", "molecules": "smiles_rnn_moses"}
     options = [f"--artifact={name}={artifacts[preset]}" for name, preset in names.items()]
     with http_server(*options, *LIMITS, "--max-wait-ms", "50") as (url, _), httpx.Client(base_url=url, timeout=120) as client:
         yield client
@@ -56,6 +56,8 @@ def test_every_route_answers_what_the_command_line_answers(server, artifacts, sc
     assert classified == [cli_json(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5")]
     generated = server.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 60, "seed": 3}).json()["results"]
     assert generated == [cli_json(artifacts["char_rnn_shakespeare"], "--prompt", "ROMEO:", "--length", "60", "--seed", "3")]
+    sampled = server.post("/v1/molecules", json={"prompts": ["", "CC(=O)"], "count": 8, "seed": 1}).json()["results"]
+    assert sampled == [cli_json(artifacts["smiles_rnn_moses"], "--prompt", prompt, "--count", "8", "--seed", "1") for prompt in ("", "CC(=O)")]
 
 
 @once
@@ -130,14 +132,14 @@ def test_every_bad_request_is_a_one_line_4xx_and_the_server_goes_on(server):
 @once
 def test_models_health_and_openapi(server):
     models = {model["name"]: model for model in server.get("/v1/models").json()["models"]}
-    assert list(models) == ["numbers", "fixed", "scenes", "surnames", "shakespeare"]
+    assert list(models) == ["numbers", "fixed", "scenes", "surnames", "shakespeare", "molecules"]
     numbers = server.get("/v1/model", params={"model": "numbers"}).json()
     assert numbers == models["numbers"] and numbers["preset"] == "attention_en_fr_numbers" and numbers["route"] == "/v1/translate"
     assert numbers["parity"]["passed"] is True and numbers["metrics"]["test_greedy_exact_match"] > 0.9 and numbers["attention"]
     assert models["fixed"]["attention"] is False and models["scenes"]["task"] == "captioning"
     assert server.get("/health").json() == {"status": "ok", "models": list(models)}
     schema = server.get("/openapi.json").json()
-    assert {"/v1/translate", "/v1/caption", "/v1/classify", "/v1/generate", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
+    assert {"/v1/translate", "/v1/caption", "/v1/classify", "/v1/generate", "/v1/molecules", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
     assert {"application/json", "multipart/form-data"} == set(schema["paths"]["/v1/caption"]["post"]["requestBody"]["content"])
 
 

@@ -30,6 +30,36 @@ def test_generates_text_from_a_prompt(artifacts):
 
 
 @once
+def test_samples_molecules_each_marked_valid_or_not_with_its_canonical_form(artifacts):
+    from zoo.core.molecules import canonical
+
+    result = json.loads(serve(artifacts["smiles_rnn_moses"], "--prompt", "", "--count", "40", "--json").stdout)
+    molecules = result["molecules"]
+    assert result["preset"] == "smiles_rnn_moses" and len(molecules) == 40
+    assert all(m["canonical"] == canonical(m["smiles"]) and m["valid"] == (m["canonical"] is not None) for m in molecules)
+    assert result["valid_share"] == round(sum(m["valid"] for m in molecules) / 40, 4) > 0.5
+    prefixed = json.loads(serve(artifacts["smiles_rnn_moses"], "--prompt", "c1ccccc1", "--count", "5", "--seed", "2", "--json").stdout)
+    assert all(m["smiles"].startswith("c1ccccc1") for m in prefixed["molecules"])
+    plain = serve(artifacts["smiles_rnn_moses"], "--prompt", "", "--count", "3").stdout.splitlines()
+    assert len(plain) == 4 and plain[-1].startswith("valid: ")
+
+
+@once
+@pytest.mark.parametrize(
+    "arguments, words",
+    [
+        (["--prompt", "C[C@H]"], ["'@'", "alphabet"]),
+        (["--prompt", "", "--count", "0"], ["--count", "between 1 and 10000"]),
+        (["--prompt", "", "--count", "10001"], ["--count"]),
+        (["--prompt", "", "--temperature", "-1"], ["--temperature"]),
+        (["--text", "CCO"], ["molecule generation", "--prompt", "--text"]),
+    ],
+)
+def test_bad_molecule_requests_are_one_line_errors(artifacts, arguments, words):
+    assert_one_line_error(serve(artifacts["smiles_rnn_moses"], *arguments, check=False), *words)
+
+
+@once
 def test_classifies_a_surname(artifacts):
     result = json.loads(serve(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5", "--json").stdout)
     probabilities = [c["probability"] for c in result["classes"]]

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from zoo.core.errors import ZooError
-from zoo.core.tokenizers import PAD_ID, CharTokenizer, SubwordTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
+from zoo.core.tokenizers import PAD_ID, CharTokenizer, SubwordTokenizer, SymbolTokenizer, TokenizerPair, WordTokenizer, tokenizer_from_dict
 
 
 def test_word_tokenizer_round_trips_hyphens_and_commas():
@@ -22,6 +22,19 @@ def test_word_tokenizer_names_unknown_words_and_limits():
         tokenizer.encode("   ")
     with pytest.raises(ZooError, match="maximum"):
         tokenizer.encode("one two one", max_length=3)
+
+
+def test_symbol_tokenizers_read_smiles_atoms_and_name_characters_and_refuse_what_they_lack():
+    smiles = SymbolTokenizer.fit(["CC(=O)Oc1ccccc1C(=O)O", "C[Si](Cl)(Br)c1cc[nH]c1%10"], "smiles")
+    ids = smiles.encode("OC(=O)c1ccccc1Br")
+    assert smiles.tokens(ids) == ["O", "C", "(", "=", "O", ")", "c", "1", "c", "c", "c", "c", "c", "1", "Br", "</s>"]
+    assert smiles.decode(ids) == "OC(=O)c1ccccc1Br" and {"[Si]", "[nH]", "Cl", "%10"} <= set(smiles.words)
+    with pytest.raises(ZooError, match="unknown symbols '@'"):  # punctuation too: "C@" must not quietly become "C"
+        smiles.encode("C@C")
+    names = tokenizer_from_dict(json.loads(json.dumps(SymbolTokenizer.fit(["2-acetyloxybenzoic acid"], "lowercase_characters").to_dict())))
+    assert names.decode(names.encode("2-Acetyloxybenzoic Acid")) == "2-acetyloxybenzoic acid"
+    with pytest.raises(ZooError, match="'{'"):
+        names.encode("2-acetyl{")
 
 
 def test_tokenizers_serialise_to_plain_json():
