@@ -118,7 +118,7 @@ RECIPES = {
         task_module=name_to_structure,
         model={"embedding_dim": 64, "encoder_units": 128, "decoder_units": 256, "dropout": 0.1},
         attention_units=128,
-        epochs=8,
+        epochs=6,
         batch_size=64,
         learning_rate=2e-3,
     ),

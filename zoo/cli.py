@@ -44,10 +44,11 @@ def list_command(arguments):
     if arguments.json:
         print(json.dumps(rows, indent=1))
         return
-    print(f"{'name':<24} {'family':<12} {'task':<16} {'parameters':>10}  headline metrics")
+    widths = {column: max(len(column), *(len(row[column]) for row in rows)) for column in ("name", "family", "task")}
+    print(" ".join(f"{column:<{width}}" for column, width in widths.items()) + f" {'parameters':>10}  headline metrics")
     for row in rows:
         headline = ", ".join(f"{key}={value}" for key, value in row["metrics"].items() if isinstance(value, float))
-        print(f"{row['name']:<24} {row['family']:<12} {row['task']:<16} {row['parameters']:>10,}  {headline}")
+        print(" ".join(f"{row[column]:<{width}}" for column, width in widths.items()) + f" {row['parameters']:>10,}  {headline}")
 
 
 def train_command(arguments):
