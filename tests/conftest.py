@@ -63,8 +63,8 @@ def assert_one_line_error(result, *words):
 
 
 class Artifacts(dict):
-    """Preset name -> artifact folder, each exported on first use, its gate run on every backend for the `GATED`
-    presets and on tensorflow for the others: the export tests read that parity report."""
+    """Preset name -> artifact folder, each exported on first use, its gate run on every backend and the SavedModel
+    for the `GATED` presets and on tensorflow for the others: the export tests read that parity report."""
 
     def __init__(self, root):
         super().__init__()
@@ -74,7 +74,9 @@ class Artifacts(dict):
         from export.artifact import export_preset
 
         gated = name in GATED
-        self[name] = export_preset(name, self.root / name, parity_backends=BACKENDS if gated else ("tensorflow",), decode_limit=DECODE_LIMITS["gated" if gated else "fast"])
+        # The SavedModel is gated only for the GATED presets: the others skip writing it.
+        formats = ("onnx", "savedmodel") if gated else ("onnx",)
+        self[name] = export_preset(name, self.root / name, formats, parity_backends=BACKENDS if gated else ("tensorflow",), decode_limit=DECODE_LIMITS["gated" if gated else "fast"])
         return self[name]
 
 

@@ -61,7 +61,7 @@ def write_model_card(folder, metadata):
             "MOSES' generator metrics on 10,000 samples at temperature 1 (`zoo evaluate` redraws them): `sample_valid` is the share "
             "RDKit parses, `sample_unique_at_10k` the share of distinct canonical forms among the valid ones, `sample_novelty` the "
             "share of those not in the training molecules. `moses_charrnn_*` is the published MOSES CharRNN (a 3-layer LSTM of 768 "
-            "units, about 80 times this model's recurrent weights) for comparison.",
+            "units, about 15 times this model's parameters) for comparison.",
             "",
         ]
     if "molecules" in metadata:

@@ -54,6 +54,14 @@ def test_generation_never_ends_in_a_traceback(artifacts, capsys, prompt, length,
 
 @once
 @FUZZ
+@given(prefix=st.text(max_size=12) | st.text("CNOcn()=#123[]@+-Cl", max_size=12), count=KNOB, temperature=TEMPERATURE, seed=st.integers(-3, 2**40), as_json=st.booleans())
+def test_molecule_sampling_never_ends_in_a_traceback(artifacts, capsys, prefix, count, temperature, seed, as_json):
+    count = min(count, 20) if count < 10**9 else count  # enough to fail the bound, few enough to run
+    answer(capsys, artifacts["smiles_rnn_moses"], ("--prompt", prefix), ("--count", count), ("--temperature", temperature), ("--seed", seed), *([("--json", None)] if as_json else []))
+
+
+@once
+@FUZZ
 @given(text=st.text(max_size=40) | words("numbers"), beam=KNOB, lines=st.lists(st.text(max_size=30) | words("numbers"), max_size=5), no_attention=st.booleans())
 def test_translation_never_ends_in_a_traceback(artifacts, capsys, text, beam, lines, no_attention):
     folder = artifacts["attention_en_fr_numbers"]

@@ -18,9 +18,10 @@ FIRST_CANDIDATE = max(PAD_ID, BOS_ID) + 1
 
 def sample_next(logits, temperature, rng):
     """One id per row: argmax at temperature 0, else a draw from softmax(logits / temperature)."""
-    if temperature == 0:
+    with np.errstate(over="ignore"):
+        scaled = logits.astype("float64") / temperature if temperature else None
+    if scaled is None or not np.isfinite(scaled).all():  # 0, or so small the scaled logits overflow: the limit, greedy
         return logits.argmax(axis=-1).astype("int32")
-    scaled = logits.astype("float64") / temperature
     scaled -= scaled.max(axis=-1, keepdims=True)
     cumulative = np.exp(scaled).cumsum(axis=-1)
     # Inverse-CDF draws for every row at once; the clip guards a draw landing on the last sum's rounding.
