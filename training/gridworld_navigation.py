@@ -35,8 +35,7 @@ def attention_on(results, layouts, tokenizer):
     """Mean attention mass, per emitted move, on the agent's cell before that move, on the goal and on the walls
     (of the greedy paths that succeed), beside what uniform attention would give each."""
     masses = {"agent": [], "goal": [], "walls": []}
-    uniform = {"agent": [], "goal": [], "walls": []}
-    top_agent = []
+    wall_shares, top_agent = [], []
     for result, layout in zip(results, layouts):
         moves = tokenizer.tokens(result["ids"])
         success, visited = gridworld.execute(layout, moves)
@@ -50,11 +49,11 @@ def attention_on(results, layouts, tokenizer):
             masses["goal"].append(attention[flat == gridworld.GOAL].sum())
             masses["walls"].append(attention[flat == gridworld.WALL].sum())
             top_agent.append(int(np.argmax(attention)) == agent)
-            uniform["agent"].append(1 / flat.size)
-            uniform["goal"].append(1 / flat.size)
-            uniform["walls"].append(float(np.mean(flat == gridworld.WALL)))
+            wall_shares.append(float(np.mean(flat == gridworld.WALL)))
     metrics = {f"attention_{key}_mass": mean(values) for key, values in masses.items()}
-    metrics |= {f"attention_{key}_uniform": mean(values) for key, values in uniform.items()}
+    # Uniform attention puts 1/36 on any one cell, and on the walls their share of the cells.
+    one_cell = round(1 / gridworld.GRID**2, 4) if top_agent else None
+    metrics |= {"attention_agent_uniform": one_cell, "attention_goal_uniform": one_cell, "attention_walls_uniform": mean(wall_shares)}
     metrics["attention_agent_top_cell"] = mean(top_agent)
     metrics["attention_moves"] = len(top_agent)
     return metrics

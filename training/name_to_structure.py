@@ -24,7 +24,8 @@ EXAMPLES = {
 
 def known(tokenizer, names, smiles):
     """The pairs whose every symbol the vocabularies hold (a few held-out SMILES have bracket atoms training lacks)."""
-    keep = [i for i, (name, target) in enumerate(zip(names, smiles)) if set(tokenizer.source.split(name)) <= set(tokenizer.source.words) and set(tokenizer.target.split(target)) <= set(tokenizer.target.words)]
+    source, target = set(tokenizer.source.words), set(tokenizer.target.words)
+    keep = [i for i, (name, formula) in enumerate(zip(names, smiles)) if set(tokenizer.source.split(name)) <= source and set(tokenizer.target.split(formula)) <= target]
     return [names[i] for i in keep], [smiles[i] for i in keep]
 
 
@@ -42,27 +43,27 @@ def held_out_inputs(tokenizer, seed):
     return tokenizer.source.encode_batch(known(tokenizer, names, smiles)[0])
 
 
-def tanimoto(predicted, reference):
-    """Tanimoto similarity of Morgan fingerprints (radius 2, 2,048 bits); 0 for an invalid prediction."""
+def chemistry_scores(predictions, references):
+    """Per prediction: exact match after canonicalisation, validity, and the Tanimoto similarity of Morgan fingerprints
+    (radius 2, 2,048 bits) to the reference, 0 when invalid. Averaged over any rows with `mean_scores`."""
     from rdkit import DataStructs
     from rdkit.Chem import rdFingerprintGenerator
 
     Chem = rdkit_chem()
-    generator = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
-    molecule = Chem.MolFromSmiles(predicted) if predicted else None
-    if molecule is None:
-        return 0.0
-    return DataStructs.TanimotoSimilarity(generator.GetFingerprint(molecule), generator.GetFingerprint(Chem.MolFromSmiles(reference)))
-
-
-def chemistry_scores(predictions, references):
-    """Exact match after canonicalisation, validity and mean Tanimoto of predicted SMILES against the references."""
+    fingerprint = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048).GetFingerprint
     forms = [canonical(smiles) for smiles in predictions]
     return {
-        "exact_match": round(float(np.mean([form == reference for form, reference in zip(forms, references)])), 4),
-        "valid": round(float(np.mean([form is not None for form in forms])), 4),
-        "tanimoto": round(float(np.mean([tanimoto(form, reference) for form, reference in zip(forms, references)])), 4),
+        "exact_match": np.array([form == reference for form, reference in zip(forms, references)]),
+        "valid": np.array([form is not None for form in forms]),
+        "tanimoto": np.array([
+            DataStructs.TanimotoSimilarity(fingerprint(Chem.MolFromSmiles(form)), fingerprint(Chem.MolFromSmiles(reference))) if form else 0.0
+            for form, reference in zip(forms, references)
+        ]),
     }
+
+
+def mean_scores(scores, rows=slice(None)):
+    return {key: round(float(np.mean(values[rows])), 4) for key, values in scores.items()}
 
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
@@ -74,12 +75,12 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):
     metrics = {f"{split}_compounds": len(names), f"{split}_compounds_outside_vocabulary": len(names) - len(readable[0])}
     for decoding, results in decoded.items():
         predicted = dict(zip(readable[0], (tokenizer.target.decode(result["ids"]) for result in results)))
-        predictions = [predicted.get(name, "") for name in names]
-        metrics |= {f"{split}_{decoding}_{key}": value for key, value in chemistry_scores(predictions, smiles).items()}
+        scores = chemistry_scores([predicted.get(name, "") for name in names], smiles)
+        metrics |= {f"{split}_{decoding}_{key}": value for key, value in mean_scores(scores).items()}
         if decoding == "greedy":
             for low, high in NAME_BUCKETS:
                 rows = [i for i, name in enumerate(names) if low <= len(name) <= high]
-                metrics[f"greedy_exact_match_{low}_{high}_name_characters"] = chemistry_scores([predictions[i] for i in rows], [smiles[i] for i in rows])["exact_match"]
+                metrics[f"greedy_exact_match_{low}_{high}_name_characters"] = mean_scores(scores, rows)["exact_match"]
     return metrics
 
 
