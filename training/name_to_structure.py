@@ -1,13 +1,11 @@
 """IUPAC name -> SMILES (name-to-structure, as STOUT learns it and OPSIN writes it by rules): characters of the name
 in, atoms and bonds of the canonical SMILES out, scored by chemistry: exact match after RDKit canonicalisation,
 validity, Tanimoto similarity of Morgan fingerprints, and exact match against name length."""
-import numpy as np
 
 from training.batches import ArrayBatches
 from training.data import iupac
-from training.scores import decode_widths
+from training.scores import chemistry_scores, decode_widths, mean_scores
 from training.translation import teacher_forcing, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
-from zoo.core.molecules import canonical, rdkit_chem
 from zoo.core.tokenizers import SymbolTokenizer, TokenizerPair
 
 MAX_LENGTH = 80  # name characters, the end token included; the data keeps names of at most 60
@@ -41,29 +39,6 @@ def held_out_inputs(tokenizer, seed):
     """Name ids of the test compounds the vocabulary can read, which the parity gate decodes."""
     names, smiles = iupac.load_splits(seed)["test"]
     return tokenizer.source.encode_batch(known(tokenizer, names, smiles)[0])
-
-
-def chemistry_scores(predictions, references):
-    """Per prediction: exact match after canonicalisation, validity, and the Tanimoto similarity of Morgan fingerprints
-    (radius 2, 2,048 bits) to the reference, 0 when invalid. Averaged over any rows with `mean_scores`."""
-    from rdkit import DataStructs
-    from rdkit.Chem import rdFingerprintGenerator
-
-    Chem = rdkit_chem()
-    fingerprint = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048).GetFingerprint
-    forms = [canonical(smiles) for smiles in predictions]
-    return {
-        "exact_match": np.array([form == reference for form, reference in zip(forms, references)]),
-        "valid": np.array([form is not None for form in forms]),
-        "tanimoto": np.array([
-            DataStructs.TanimotoSimilarity(fingerprint(Chem.MolFromSmiles(form)), fingerprint(Chem.MolFromSmiles(reference))) if form else 0.0
-            for form, reference in zip(forms, references)
-        ]),
-    }
-
-
-def mean_scores(scores, rows=slice(None)):
-    return {key: round(float(np.mean(values[rows])), 4) for key, values in scores.items()}
 
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 4)):

@@ -1,7 +1,7 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
 from dataclasses import dataclass, fields
 
-from training import bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, name_to_structure, translation
+from training import bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, molecule_recognition, name_to_structure, translation
 from training.instruction_following import InstructionFollowing
 from training.task import Task
 
@@ -162,6 +162,20 @@ RECIPES = {
         task_module=gridworld_navigation,
         model_class="ShowAttendTell",
         model={"channels": 64, "embedding_dim": 32, "decoder_units": 128, "attention_units": 64, "attention_penalty": 0.0, "dropout": 0.1},
+        epochs=2,
+        batch_size=64,
+        learning_rate=2e-3,
+    ),
+    "sat_molecule_images": Recipe(
+        family="captioner",
+        task="captioning",
+        description="Show, Attend and Tell reading chemical structures: an RDKit drawing of a drug-like molecule -> its canonical SMILES, soft attention over a 10x10 CNN grid.",
+        dataset="PyPI molsets==0.3.1 (installed --no-deps; MOSES, ZINC Clean Leads) drawn by RDKit 2026.9.1 (black on white, 140x140 pixels): "
+        "100,000 training and 1,000 validation molecules drawn from MOSES' training file, 1,000 test molecules from its test_scaffolds file "
+        "(Bemis-Murcko scaffolds absent from the training file); captions are RDKit canonical SMILES as atoms, bonds and ring digits",
+        task_module=molecule_recognition,
+        model_class="ShowAttendTell",
+        model={"image_size": 140, "channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1},
         epochs=2,
         batch_size=64,
         learning_rate=2e-3,
