@@ -171,7 +171,8 @@ def compare_decodings(expected, other):
     """Sources decoded to different ids, and how many of those the two searches parted at a near-tie."""
     ids = pad_batch(list(expected["ids"]) + list(other["ids"]))
     differing = np.flatnonzero((ids[: len(expected["ids"])] != ids[len(expected["ids"]) :]).any(axis=1))
-    return len(differing), sum(parted_at_a_near_tie(expected, other, row) for row in differing)
+    # Counted as ints: numpy's bools sum to numpy ints, which the manifest's JSON cannot hold.
+    return len(differing), sum(int(parted_at_a_near_tie(expected, other, row)) for row in differing)
 
 
 def tensor_rows(manifest, cases, reference, candidates):

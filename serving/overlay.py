@@ -16,8 +16,9 @@ def load_image(path, size, max_pixels=MAX_PIXELS, name=None):
     `path` may be an open binary file (an upload); errors then call it `name`.
 
     Colour is converted to luminance (ITU-R 601), transparency dropped, and the whole image resized to
-    `size` x `size` with Lanczos filtering, without cropping: a non-square image is stretched. The model
-    was trained on light items on a black background (Fashion-MNIST); dark-on-light images should be inverted first.
+    `size` x `size` with Lanczos filtering, without cropping: a non-square image is stretched. Polarity is kept:
+    each preset's card says what it was trained on (light items on black for the Fashion-MNIST scenes, black
+    drawings on white for the molecules).
     """
     from PIL import Image, UnidentifiedImageError
 

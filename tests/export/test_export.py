@@ -112,6 +112,14 @@ def test_a_decoding_that_differs_passes_only_at_a_near_tie(lead, near_ties):
     assert compare_decodings(expected[1], expected[1]) == (0, 0)
 
 
+def test_searches_that_keep_the_same_beams_and_pick_near_tied_ends_count_as_a_json_integer():
+    """The parity report is JSON: the count of near-ties must be an int, not numpy's."""
+    search = {"steps": np.array([1]), "beams": np.array([[[5, 6]]]), "beam_scores": np.zeros((1, 1, 2)), "runner_up": np.zeros((1, 1))}
+    expected = {**search, "ids": np.array([[3]]), "score": np.array([-1.0])}
+    other = {**search, "ids": np.array([[4]]), "score": np.array([-1.0 + DECODING_TIE / 10])}
+    assert json.dumps(compare_decodings(expected, other)) == "[1, 1]"
+
+
 @once
 def test_parity_gate_fails_on_a_wrong_graph(artifacts, tmp_path):
     """An ONNX graph whose logits are off by 1e-3 must fail, and the CLI must exit non-zero."""
