@@ -1,12 +1,15 @@
 """SMILES generation (Segler et al. 2017; the MOSES CharRNN baseline): a character language model of the MOSES
 molecules, one SMILES per line, scored as MOSES scores generators: validity, uniqueness and novelty of samples."""
+import re
+from collections import Counter
+
 import numpy as np
 
 from training.batches import ArrayBatches
 from training.data import moses
 from training.language_model import bits_per_character, chunk
 from zoo.core.decoding import sample_smiles
-from zoo.core.molecules import LINE_END, canonical
+from zoo.core.molecules import LINE_END, canonical, rdkit_chem
 from zoo.core.tokenizers import CharTokenizer
 from zoo.runner import KerasRunner
 
@@ -15,6 +18,8 @@ MAX_LENGTH = None  # a prompt (a SMILES prefix) of any length
 # samples); `sample` is the small version the tests recompute on every backend.
 SIZES = {"test": (20_000, 10_000), "sample": (2_000, 1_000)}
 MOSES_CHARRNN = {"valid": 0.975, "unique_at_10k": 0.999, "novelty": 0.842}
+INVALID_RULES = ("empty", "branch", "ring", "valence", "aromaticity", "other")
+KEKULIZE_PROBLEMS = {"KekulizeException", "AtomKekulizeException"}
 
 
 def stream(smiles):
@@ -38,15 +43,35 @@ def sample(runner, tokenizer, count, temperature=1.0, seed=0):
     return sample_smiles(runner, tokenizer, "", count, temperature, np.random.default_rng(seed))
 
 
+def why_invalid(smiles):
+    """The rule an invalid SMILES breaks: `empty`; `branch` (unbalanced parentheses) or `ring` (a ring bond left open),
+    where RDKit cannot parse it; `valence` or `aromaticity` (no Kekulé form), where it parses but cannot be sanitised;
+    else `other`."""
+    Chem = rdkit_chem()
+    if not smiles:
+        return "empty"
+    if Chem.MolFromSmiles(smiles, sanitize=False) is None:
+        if smiles.count("(") != smiles.count(")"):
+            return "branch"
+        ring_labels = Counter(re.findall(r"%\d\d|\d", re.sub(r"\[[^\]]*\]", "", smiles)))
+        return "ring" if any(count % 2 for count in ring_labels.values()) else "other"
+    problems = {problem.GetType() for problem in Chem.DetectChemistryProblems(Chem.MolFromSmiles(smiles, sanitize=False))}
+    return "valence" if "AtomValenceException" in problems else "aromaticity" if problems & KEKULIZE_PROBLEMS else "other"
+
+
 def generation_metrics(samples, training_smiles):
     """MOSES' metrics of a generator: the valid share; among the valid, the unique share; among the unique, the
-    share not in the training set (compared as MOSES does, with the training file's SMILES, already canonical)."""
-    valid = [form for form in map(canonical, samples) if form is not None]
+    share not in the training set (compared as MOSES does, with the training file's SMILES, already canonical).
+    Then the share of all samples that breaks each rule of `why_invalid`."""
+    forms = [canonical(smiles) for smiles in samples]
+    valid = [form for form in forms if form is not None]
     unique = set(valid)
+    broken = Counter(why_invalid(smiles) for smiles, form in zip(samples, forms) if form is None)
     return {
         "valid": round(len(valid) / len(samples), 4),
         "unique_at_10k": round(len(unique) / max(len(valid), 1), 4),
         "novelty": round(len(unique - training_smiles) / max(len(unique), 1), 4),
+        **{f"invalid_{rule}": round(broken[rule] / len(samples), 4) for rule in INVALID_RULES},
     }
 
 
