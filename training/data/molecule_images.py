@@ -5,7 +5,6 @@ Training and validation molecules come from MOSES' training file, test molecules
 Bemis-Murcko scaffolds are never in the training file.
 """
 import io
-import multiprocessing
 
 import numpy as np
 
@@ -37,10 +36,8 @@ def draw(smiles):
 
 
 def draw_all(smiles):
-    """(images (n, 140, 140) uint8, captions, positions) of `smiles`, drawn on every core."""
-    # Spawned, not forked: the caller may already run JAX's threads, which a fork would copy mid-flight.
-    with multiprocessing.get_context("spawn").Pool() as pool:
-        drawn = pool.map(draw, smiles, chunksize=256)
+    """(images (n, 140, 140) uint8, captions, positions) of `smiles`."""
+    drawn = [draw(one) for one in smiles]
     return np.stack([image for image, _, _ in drawn]), [caption for _, caption, _ in drawn], [positions for _, _, positions in drawn]
 
 
