@@ -17,8 +17,8 @@ def load_image(path, size, max_pixels=MAX_PIXELS, name=None):
 
     Colour is converted to luminance (ITU-R 601), transparency dropped, and the whole image resized to
     `size` x `size` with Lanczos filtering, without cropping: a non-square image is stretched. Polarity is kept:
-    each preset's card says what it was trained on (light items on black for the Fashion-MNIST scenes, black
-    drawings on white for the molecules).
+    each preset's card says what it was trained on (light items on black for the Fashion-MNIST scenes and the
+    grid worlds).
     """
     from PIL import Image, UnidentifiedImageError
 

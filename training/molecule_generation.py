@@ -47,15 +47,16 @@ def why_invalid(smiles):
     """The rule an invalid SMILES breaks: `empty`; `branch` (unbalanced parentheses) or `ring` (a ring bond left open),
     where RDKit cannot parse it; `valence` or `aromaticity` (no Kekulé form), where it parses but cannot be sanitised;
     else `other`."""
-    Chem = rdkit_chem()
     if not smiles:
         return "empty"
-    if Chem.MolFromSmiles(smiles, sanitize=False) is None:
+    Chem = rdkit_chem()
+    molecule = Chem.MolFromSmiles(smiles, sanitize=False)
+    if molecule is None:
         if smiles.count("(") != smiles.count(")"):
             return "branch"
         ring_labels = Counter(re.findall(r"%\d\d|\d", re.sub(r"\[[^\]]*\]", "", smiles)))
         return "ring" if any(count % 2 for count in ring_labels.values()) else "other"
-    problems = {problem.GetType() for problem in Chem.DetectChemistryProblems(Chem.MolFromSmiles(smiles, sanitize=False))}
+    problems = {problem.GetType() for problem in Chem.DetectChemistryProblems(molecule)}
     return "valence" if "AtomValenceException" in problems else "aromaticity" if problems & KEKULIZE_PROBLEMS else "other"
 
 

@@ -34,7 +34,7 @@ def prepare(recipe, seed):
 
 def held_out_inputs(tokenizer, seed):
     """The first test molecules' drawings (grey uint8), which the parity gate decodes."""
-    return molecule_images.load_splits(seed, train_size=0, test_size=SAMPLE_SIZE)["test"][0]
+    return molecule_images.load_test(seed, SAMPLE_SIZE)[0]
 
 
 def is_atom(symbol):
@@ -80,7 +80,7 @@ def atom_grounding(results, positions, captions, tokenizer):
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
     """Exact match after canonicalisation, validity and Tanimoto similarity for greedy and beam decoding; atom grounding
     of the greedy captions."""
-    images, positions, captions = molecule_images.load_splits(seed, train_size=0)[split]
+    images, positions, captions = molecule_images.load_test(seed) if split == "test" else molecule_images.load_splits(seed, 0)[split]
     metrics = {f"{split}_molecules": len(images)}
     for decoding, results in decode_widths(model, pixels(images), MAX_LENGTH, beam_widths).items():
         scores = chemistry_scores([tokenizer.decode(result["ids"]) for result in results], captions)
@@ -92,7 +92,7 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
 
 def card_extras(model, tokenizer, metrics, folder):
     """Known drugs drawn by RDKit, read greedily, and the attention overlay of the first (aspirin)."""
-    images, captions, _ = molecule_images.draw_all(list(EXAMPLES.values()))
+    images, _, captions = molecule_images.draw_all(list(EXAMPLES.values()))
     results = decode_widths(model, pixels(images), MAX_LENGTH, (1,))["greedy"]
     examples = [{"source": f"{name} drawn by RDKit", "translation": tokenizer.decode(r["ids"]), "reference": caption} for name, r, caption in zip(EXAMPLES, results, captions)]
     tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]

@@ -20,8 +20,9 @@ def draw(smiles):
     from PIL import Image
     from rdkit.Chem.Draw import rdMolDraw2D
 
-    molecule = rdkit_chem().MolFromSmiles(smiles)
-    caption = rdkit_chem().MolToSmiles(molecule)
+    Chem = rdkit_chem()
+    molecule = Chem.MolFromSmiles(smiles)
+    caption = Chem.MolToSmiles(molecule)
     order = molecule.GetPropsAsDict(True, True)["_smilesAtomOutputOrder"]
     drawer = rdMolDraw2D.MolDraw2DCairo(IMAGE_PIXELS, IMAGE_PIXELS)
     options = drawer.drawOptions()
@@ -36,17 +37,24 @@ def draw(smiles):
 
 
 def draw_all(smiles):
-    """(images (n, 140, 140) uint8, captions, positions) of `smiles`."""
+    """(images (n, 140, 140) uint8, atom positions, captions) of `smiles`."""
     drawn = [draw(one) for one in smiles]
-    return np.stack([image for image, _, _ in drawn]), [caption for _, caption, _ in drawn], [positions for _, _, positions in drawn]
+    images = np.stack([image for image, _, _ in drawn]) if drawn else np.zeros((0, IMAGE_PIXELS, IMAGE_PIXELS), "uint8")
+    return images, [positions for _, _, positions in drawn], [caption for _, caption, _ in drawn]
 
 
-def load_splits(seed, train_size, test_size=TEST_SIZE):
+def load_test(seed, size=TEST_SIZE):
+    """(images, atom positions, captions) of `size` molecules of MOSES' `test_scaffolds` file drawn by `seed`."""
+    test = moses.read("test_scaffolds")
+    return draw_all([test[i] for i in np.sort(np.random.default_rng(seed).choice(len(test), size, replace=False))])
+
+
+def load_splits(seed, train_size):
     """{"train", "validation", "test"}: (images, atom positions, captions), the molecules drawn by `seed`."""
     train = moses.read("train")
     picked = np.random.default_rng(seed).choice(len(train), train_size + VALIDATION_SIZE, replace=False)
-    test = moses.read("test_scaffolds")
-    tested = np.sort(np.random.default_rng(seed).choice(len(test), test_size, replace=False))
-    splits = {"train": [train[i] for i in picked[:train_size]], "validation": [train[i] for i in picked[train_size:]], "test": [test[i] for i in tested]}
-    drawn = {split: draw_all(smiles) if smiles else (np.zeros((0, IMAGE_PIXELS, IMAGE_PIXELS), "uint8"), [], []) for split, smiles in splits.items()}
-    return {split: (images, positions, captions) for split, (images, captions, positions) in drawn.items()}
+    return {
+        "train": draw_all([train[i] for i in picked[:train_size]]),
+        "validation": draw_all([train[i] for i in picked[train_size:]]),
+        "test": load_test(seed),
+    }
