@@ -175,7 +175,7 @@ RECIPES = {
         "(Bemis-Murcko scaffolds absent from the training file); captions are RDKit canonical SMILES as atoms, bonds and ring digits",
         task_module=molecule_recognition,
         model_class="ShowAttendTell",
-        model={"image_size": 140, "channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1},
+        model={"image_size": 140, "channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1, "dark_ink": True},
         epochs=2,
         batch_size=64,
         learning_rate=2e-3,

@@ -18,7 +18,7 @@ def build(**options):
 
 
 def test_get_config_and_keras_file_round_trip(tmp_path):
-    model = build(attention_penalty=0.5)
+    model = build(attention_penalty=0.5, dark_ink=True)
     assert ShowAttendTell.from_config(model.get_config()).get_config() == model.get_config()
     model.save(tmp_path / "model.keras")
     loaded = keras.saving.load_model(tmp_path / "model.keras")
@@ -60,3 +60,13 @@ def test_doubly_stochastic_penalty_is_added_in_training_only():
 def test_greedy_caption_attention_rows_follow_the_tokens():
     result = beam_search(KerasRunner(build()), IMAGES[:1], max_length=6)[0]
     assert len(result["ids"]) <= 6 and result["attention"].shape == (min(len(result["ids"]) + 1, 6), 36)
+
+
+def test_dark_ink_reads_the_inverted_image():
+    """The same weights give a dark-ink drawing the memory the plain model gives its negative."""
+    plain, dark = build(), build(dark_ink=True)
+    dark.set_weights(plain.get_weights())
+    expected, _ = plain.encode(1.0 - IMAGES)
+    memory, _ = dark.encode(IMAGES)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(memory["annotations"]), keras.ops.convert_to_numpy(expected["annotations"]), atol=1e-6)
+    assert not np.allclose(keras.ops.convert_to_numpy(plain.encode(IMAGES)[0]["annotations"]), keras.ops.convert_to_numpy(expected["annotations"]))
