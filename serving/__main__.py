@@ -86,7 +86,7 @@ ANSWERS = {
     "classification": lambda runtime, texts, arguments: runtime.classify(texts, arguments.top_k),
     "translation": lambda runtime, texts, arguments: runtime.translate(texts, arguments.beam, not arguments.no_attention),
     "captioning": lambda runtime, paths, arguments: runtime.caption(
-        paths, lambda path: load_image(path, runtime.manifest["image"]["size"]), arguments.beam, not arguments.no_attention
+        paths, lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
     ),
 }
 
@@ -145,8 +145,7 @@ def serve_item(runtime, arguments):
             raise ZooError(f"{runtime.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
         draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
     if arguments.overlay:
-        grids = np.asarray(result["attention"]).reshape(len(result["tokens"]), -1)
-        draw_overlay(load_image(item, runtime.manifest["image"]["size"]), grids, result["tokens"], arguments.overlay)
+        draw_overlay(load_image(item, runtime.image_shape), np.asarray(result["attention"]), result["tokens"], arguments.overlay)
     header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
     write(json.dumps(header | result, ensure_ascii=False) if arguments.json else PLAIN[runtime.task](result))
 

@@ -49,6 +49,11 @@ class Runtime:
         self.tokenizer = artifact.tokenizer
         self.task = self.manifest["task"]
 
+    @property
+    def image_shape(self):
+        """(height, width) of the images the captioner's encoder takes."""
+        return self.manifest["image"]["height"], self.manifest["image"]["width"]
+
     def check_beam(self, beam):
         widest = min(MAX_BEAM, self.artifact.vocabularies["target"] - 3)  # padding, start and end are never candidates
         if not 1 <= beam <= widest:

@@ -118,10 +118,10 @@ def model_summary(name, runtime):
     }
 
 
-def image_array(data, size, limits, name):
+def image_array(data, shape, limits, name):
     """A grey uint8 image from uploaded bytes, its size checked from the header before it is decoded."""
     try:
-        return load_image(io.BytesIO(data), size, int(limits.megapixels * 1_000_000), name)
+        return load_image(io.BytesIO(data), shape, int(limits.megapixels * 1_000_000), name)
     except ZooError:
         raise
     except Exception as problem:  # Pillow's decoders raise assorted errors on damaged files: one line each
@@ -265,8 +265,7 @@ def create_app(runtimes, limits, submit, lifespan=None):
         name, runtime = pick(body.model, "captioning")
         check_count(len(named), "images")
         runtime.check_beam(body.beam)
-        size = runtime.manifest["image"]["size"]
-        images = await asyncio.to_thread(lambda: [image_array(data, size, limits, label) for data, label in named])
+        images = await asyncio.to_thread(lambda: [image_array(data, runtime.image_shape, limits, label) for data, label in named])
         return await answer(name, ("caption", body.beam, body.attention), images, lambda arrays: runtime.caption(arrays, lambda array: array, body.beam, body.attention))
 
     @app.get("/v1/models", summary="Every model this server holds")

@@ -18,6 +18,7 @@ SAMPLE = Path(fashion_scenes.__file__).with_name("fashion_scenes_sample.npz")
 ARTICLES = ("a", "an")
 # Grounding is measured at three steps of each item phrase "a(n) ITEM at the POSITION".
 PHRASE_STEPS = ("article", "item", "position")
+OVERLAY = "attention_overlay.png"
 
 
 def vocabulary_sizes(tokenizer):
@@ -115,11 +116,16 @@ def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
     return metrics
 
 
+def write_overlay(model, tokenizer, image, result, folder):
+    """The card's figure: `image` once per token of its greedy `result`, with that step's attention over it."""
+    tokens = tokenizer.tokens(result["ids"] + [tokenizer.EOS_ID])[: len(result["attention"])]
+    draw_overlay(image, np.asarray(result["attention"]).reshape(-1, *model.grid_shape), tokens, Path(folder) / OVERLAY)
+    return {"overlay_png": OVERLAY}
+
+
 def card_extras(model, tokenizer, metrics, folder):
     """Metrics on the shipped sample (what the tests recompute), example captions and an attention overlay."""
     scenes, _, captions = load_split("sample", 0)
     results = decode_widths(model, pixels(scenes[:6]), MAX_LENGTH, (1,))["greedy"]
     examples = [{"source": f"sample scene {i}", "translation": tokenizer.decode(r["ids"]), "reference": captions[i]} for i, r in enumerate(results)]
-    tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
-    draw_overlay(scenes[0], results[0]["attention"], tokens, Path(folder) / "attention_overlay.png")
-    return {"sample_metrics": evaluate(model, tokenizer, 0, split="sample"), "examples": examples, "examples_decoding": "greedy", "overlay_png": "attention_overlay.png"}
+    return {"sample_metrics": evaluate(model, tokenizer, 0, split="sample"), "examples": examples, "examples_decoding": "greedy", **write_overlay(model, tokenizer, scenes[0], results[0], folder)}

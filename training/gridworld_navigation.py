@@ -1,11 +1,9 @@
 """Grid-world navigation as captioning (Show, attend and interact): the image of a world in, the moves of the
 shortest path out; scored by executing the moves in the simulator, and by where attention looks at each move."""
-from pathlib import Path
 
 import numpy as np
 
-from serving.overlay import draw_overlay
-from training.captioning import image_batches, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
+from training.captioning import image_batches, vocabulary_sizes, write_overlay  # noqa: F401 (vocabulary_sizes: task interface)
 from training.data import gridworld
 from training.scores import decode_widths
 from zoo.core.images import pixels
@@ -81,6 +79,4 @@ def card_extras(model, tokenizer, metrics, folder):
     images, _, paths = gridworld.load_splits(0, train_size=0, test_size=6)["test"]
     results = decode_widths(model, pixels(images), MAX_LENGTH, (1,))["greedy"]
     examples = [{"source": f"test world {i}", "translation": tokenizer.decode(r["ids"]), "reference": paths[i]} for i, r in enumerate(results)]
-    tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
-    draw_overlay(images[0], results[0]["attention"], tokens, Path(folder) / "attention_overlay.png")
-    return {"examples": examples, "examples_decoding": "greedy", "overlay_png": "attention_overlay.png"}
+    return {"examples": examples, "examples_decoding": "greedy", **write_overlay(model, tokenizer, images[0], results[0], folder)}

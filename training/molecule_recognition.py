@@ -1,12 +1,10 @@
 """Chemical structure recognition as captioning (as DECIMER, Img2Mol and MolScribe frame it): an RDKit drawing of a
 molecule in, its canonical SMILES out, symbol by symbol; scored by chemistry, and by whether attention looks at each
 atom as the decoder writes it."""
-from pathlib import Path
 
 import numpy as np
 
-from serving.overlay import draw_overlay
-from training.captioning import image_batches, vocabulary_sizes  # noqa: F401 (vocabulary_sizes: task interface)
+from training.captioning import image_batches, vocabulary_sizes, write_overlay  # noqa: F401 (vocabulary_sizes: task interface)
 from training.data import molecule_images
 from training.scores import chemistry_scores, decode_widths, mean_scores
 from zoo.core.images import pixels
@@ -95,6 +93,4 @@ def card_extras(model, tokenizer, metrics, folder):
     images, _, captions = molecule_images.draw_all(list(EXAMPLES.values()))
     results = decode_widths(model, pixels(images), MAX_LENGTH, (1,))["greedy"]
     examples = [{"source": f"{name} drawn by RDKit", "translation": tokenizer.decode(r["ids"]), "reference": caption} for name, r, caption in zip(EXAMPLES, results, captions)]
-    tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
-    draw_overlay(images[0], results[0]["attention"], tokens, Path(folder) / "attention_overlay.png")
-    return {"examples": examples, "examples_decoding": "greedy", "overlay_png": "attention_overlay.png"}
+    return {"examples": examples, "examples_decoding": "greedy", **write_overlay(model, tokenizer, images[0], results[0], folder)}

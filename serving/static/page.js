@@ -67,20 +67,22 @@ function heatmap(result) {
 }
 
 // One panel per generated word: the image as the model sees it (grey), that step's attention grid in red over it.
+// A wide grid (a text line) gets a wide panel of about the same area, as the Python overlay draws it.
 function overlays(bitmap, result) {
   const box = document.createElement("div");
   box.className = "overlays";
   result.tokens.forEach((token, step) => {
     const grid = result.attention[step], rows = grid.length, columns = grid[0].length;
     const peak = Math.max(...grid.flat(), 1e-12);
-    const canvas = Object.assign(document.createElement("canvas"), {width: PANEL, height: PANEL});
+    const width = Math.min(6 * PANEL, Math.round(PANEL * Math.sqrt(columns / rows))), height = Math.round(width * rows / columns);
+    const canvas = Object.assign(document.createElement("canvas"), {width, height});
     const context = canvas.getContext("2d");
     context.filter = "grayscale(100%)";
-    context.drawImage(bitmap, 0, 0, PANEL, PANEL);
+    context.drawImage(bitmap, 0, 0, width, height);
     context.filter = "none";
     grid.forEach((line, row) => line.forEach((weight, column) => {
       context.fillStyle = `rgba(255, 0, 0, ${(0.6 * weight / peak).toFixed(3)})`;
-      context.fillRect(column * PANEL / columns, row * PANEL / rows, PANEL / columns, PANEL / rows);
+      context.fillRect(column * width / columns, row * height / rows, width / columns, height / rows);
     }));
     const figure = document.createElement("figure");
     figure.className = "overlay";

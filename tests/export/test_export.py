@@ -29,7 +29,7 @@ ROLES = {
 def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     folder = artifacts[name]
     manifest = read_manifest(folder)
-    assert manifest["preset"] == name and manifest["opset"] == 17 and manifest["format_version"] == 2
+    assert manifest["preset"] == name and manifest["opset"] == 17 and manifest["format_version"] == 3
     expected = ROLES[manifest["family"]]
     assert set(manifest["graphs"]) == set(expected)
     for graph_name, graph in manifest["graphs"].items():
@@ -42,7 +42,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
         assert all(manifest["vocabularies"][tensor["vocabulary"]] > 3 for tensor in graph["inputs"] + graph["outputs"] if "vocabulary" in tensor)
     if manifest["image"]:
         assert manifest["graphs"]["encoder"]["inputs"] == [{"name": "image", "role": "image", "shape": ["batch", 84, 84, 1], "dtype": "float32"}]
-        assert manifest["attention_grid"] == [6, 6] and manifest["image"]["size"] == 84
+        assert manifest["attention_grid"] == [6, 6] and manifest["image"] == {"height": 84, "width": 84, "channels": 1}
     assert (manifest["held_out"] is None) == (manifest["max_target_length"] is None)
     for relative, digest in manifest["files"].items():
         assert sha256(folder / relative) == digest

@@ -151,7 +151,7 @@ def edited(folder, edit, seal=True):
     "edit, seal, words",
     [
         (lambda m: m["tokenizer"]["labels"].reverse(), False, ["manifest_sha256", "edited"]),  # classes relabelled
-        (lambda m: m.update(format_version=999), True, ["format_version 999", "reads 2"]),
+        (lambda m: m.update(format_version=999), True, ["format_version 999", "reads 3"]),
         (lambda m: m.update(files=None), True, ["manifest field files", "object"]),
         (lambda m: m.update(graphs=[]), True, ["manifest field graphs", "object"]),
         (lambda m: m["tokenizer"].update(type="bpe"), True, ["manifest field tokenizer.type", "bpe"]),

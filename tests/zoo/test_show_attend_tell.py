@@ -70,3 +70,12 @@ def test_dark_ink_reads_the_inverted_image():
     memory, _ = dark.encode(IMAGES)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(memory["annotations"]), keras.ops.convert_to_numpy(expected["annotations"]), atol=1e-6)
     assert not np.allclose(keras.ops.convert_to_numpy(plain.encode(IMAGES)[0]["annotations"]), keras.ops.convert_to_numpy(expected["annotations"]))
+
+
+def test_a_text_line_gives_a_wide_grid():
+    model = build(image_size=[28, 336])
+    line = np.random.default_rng(1).uniform(0, 1, (1, 28, 336, 1)).astype("float32")
+    result = beam_search(KerasRunner(model), line, max_length=4)[0]
+    assert result["attention"].shape[1] == 2 * 24 and model.grid_shape == (2, 24)
+    assert model.contract()["attention_grid"] == [2, 24] and model.contract()["image"] == {"height": 28, "width": 336, "channels": 1}
+    assert ShowAttendTell.from_config(model.get_config()).image_shape == (28, 336)

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoo.core.contract import KINDS, ROLES
 from zoo.core.errors import ZooError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning")
 TOKENIZERS = ("char", "word", "symbols", "subword", "pair")
 DTYPES = ("int32", "float32")
@@ -45,7 +45,7 @@ SCHEMA = {
     "max_length": Optional(int),
     "max_target_length": Optional(int),
     "attention_grid": Optional([int]),
-    "image": Optional({"size": int, "channels": int}),
+    "image": Optional({"height": int, "width": int, "channels": int}),
     "held_out": Optional({"file": str, "count": int}),
     "files": {str: SHA256},
     "parity": Optional(dict),

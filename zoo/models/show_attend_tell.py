@@ -15,8 +15,9 @@ class ShowAttendTell(AttentiveDecoder):
     with the gate `beta_t = sigmoid(f_beta(h_{t-1}))`. Training adds the doubly stochastic penalty
     `attention_penalty * sum_i (1 - sum_t alpha_ti)^2` (mean over the batch).
 
-    Input images are `(batch, image_size, image_size, 1)` floats in [0, 1]; the encoder's strides (2 and 7)
-    take 84 pixels to a 6x6 grid (one 28-pixel cell of a 3x3 scene = 2x2 grid positions). With `dark_ink`,
+    Input images are `(batch, height, width, 1)` floats in [0, 1], `image_size` giving both sides or [height, width];
+    the encoder's strides (2 and 7) take 84 pixels to a 6x6 grid (one 28-pixel cell of a 3x3 scene = 2x2 grid
+    positions), and a 28 x 336 text line to a 2 x 24 grid. With `dark_ink`,
     the graph inverts the image first (drawings: dark strokes on white paper).
     Call on {"image", "target_in": (batch, target_len)} for teacher-forced logits; id 0 is padding.
     """
@@ -28,6 +29,7 @@ class ShowAttendTell(AttentiveDecoder):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.image_size = image_size
+        self.image_shape = tuple(image_size) if isinstance(image_size, (list, tuple)) else (image_size, image_size)
         self.channels = channels
         self.embedding_dim = embedding_dim
         self.decoder_units = decoder_units
@@ -43,8 +45,9 @@ class ShowAttendTell(AttentiveDecoder):
             keras.layers.Conv2D(channels, 7, strides=7, activation="relu", name="conv_3"),
             keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="conv_4"),
         ]
-        self.grid_size = image_size // 14
-        self.position_embedding = keras.layers.Embedding(self.grid_size**2, channels, name="position_embedding")
+        self.grid_shape = (self.image_shape[0] // 14, self.image_shape[1] // 14)
+        self.positions = self.grid_shape[0] * self.grid_shape[1]
+        self.position_embedding = keras.layers.Embedding(self.positions, channels, name="position_embedding")
         self.position_embedding.build()
         self.init_hidden = keras.layers.Dense(decoder_units, activation="tanh", name="init_hidden")
         self.init_cell = keras.layers.Dense(decoder_units, activation="tanh", name="init_cell")
@@ -71,7 +74,7 @@ class ShowAttendTell(AttentiveDecoder):
         return self.embedding
 
     def source_input(self):
-        return keras.Input((self.image_size, self.image_size, 1), name="image")
+        return keras.Input((*self.image_shape, 1), name="image")
 
     def source_role(self):
         return role("image")
@@ -81,10 +84,11 @@ class ShowAttendTell(AttentiveDecoder):
 
     def contract(self):
         # Attention rows reshape to the grid; the encoder takes grey images of this size.
-        return {**super().contract(), "attention_grid": [self.grid_size, self.grid_size], "image": {"size": self.image_size, "channels": 1}}
+        height, width = self.image_shape
+        return {**super().contract(), "attention_grid": list(self.grid_shape), "image": {"height": height, "width": width, "channels": 1}}
 
     def memory_inputs(self):
-        return {"annotations": (self.grid_size**2, self.channels), "projected_keys": (self.grid_size**2, self.attention_units)}
+        return {"annotations": (self.positions, self.channels), "projected_keys": (self.positions, self.attention_units)}
 
     def encode(self, image, training=None):
         """The memory {annotations (batch, L, channels), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
@@ -93,7 +97,7 @@ class ShowAttendTell(AttentiveDecoder):
         features = 1.0 - image if self.dark_ink else image
         for convolution in self.convolutions:
             features = convolution(features)
-        annotations = ops.reshape(features, (-1, self.grid_size**2, self.channels))
+        annotations = ops.reshape(features, (-1, self.positions, self.channels))
         # The table itself, not a lookup of constant ids: tf2onnx would freeze that lookup into an extra graph input.
         annotations = annotations + self.position_embedding.embeddings
         mean = ops.mean(annotations, axis=1)
@@ -109,7 +113,7 @@ class ShowAttendTell(AttentiveDecoder):
         return new_hidden, context, ops.concatenate([new_hidden, new_cell], axis=-1), attention
 
     def call(self, inputs, training=None):
-        logits, attention = self.teacher_forced(inputs, training, attention_size=self.grid_size**2 if training and self.attention_penalty else None)
+        logits, attention = self.teacher_forced(inputs, training, attention_size=self.positions if training and self.attention_penalty else None)
         if attention is not None:
             # Only real steps (not padding after the end) count towards each position's total attention.
             steps = ops.expand_dims(ops.cast(ops.transpose(ops.not_equal(inputs["target_in"], 0)), attention.dtype), -1)
@@ -118,7 +122,7 @@ class ShowAttendTell(AttentiveDecoder):
         return logits
 
     def build_for_inputs(self):
-        self({"image": ops.zeros((1, self.image_size, self.image_size, 1)), "target_in": ops.ones((1, 1), dtype="int32")})
+        self({"image": ops.zeros((1, *self.image_shape, 1)), "target_in": ops.ones((1, 1), dtype="int32")})
 
     def get_config(self):
         return {
