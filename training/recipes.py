@@ -177,7 +177,7 @@ RECIPES = {
         task_module=text_reading,
         model_class="ShowAttendTell",
         model={"image_size": [28, 336], "channels": 128, "embedding_dim": 32, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1, "dark_ink": True},
-        epochs=3,
+        epochs=1,
         batch_size=64,
         learning_rate=2e-3,
     ),
