@@ -67,7 +67,18 @@ def write_model_card(folder, metadata):
             "`prefix_atom_*` every caption up to its first wrong symbol.",
             "",
             "Sizing: 2 epochs of 100,000 drawings, the time above on two CPU cores; DECIMER, Img2Mol and MolScribe train on "
-            "millions of images for days on GPUs, so this preset shows the mechanism and its grounding, not a usable reader.",
+            "millions of images for days on GPUs. Read the metrics above as what that budget buys, not as a usable reader.",
+            "",
+        ]
+    if "character_attention_mass" in metadata["metrics"]:
+        lines += [
+            "`character_error_rate` and `word_error_rate`: edit distance of the reading to the line, in characters or words, over "
+            "the line's length, summed over the test lines; `word_accuracy`: the share of the line's words read, in order (their "
+            "longest common subsequence); `exact_match`: whole lines. Character grounding, on the greedy readings: at each letter "
+            "written while the reading is still right, `character_attention_mass` is the attention on the grid columns (both rows) "
+            "that overlap the letter's drawn x-extent, which the renderer knows, beside what uniform attention puts there "
+            "(`character_attention_uniform`); `character_top_cell` is how often the most attended cell lies in those columns. "
+            "The test lines use held-out words in a held-out face.",
             "",
         ]
     if "sample_valid" in metadata["metrics"]:
