@@ -323,39 +323,22 @@ def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_
     assert serve(folder, "--image", str(jpeg)).stdout.strip().split(" at ")[0] == result["caption"].split(" at ")[0]
 
 
-def served_image(folder, image, tmp_path):
-    """Serves a grey uint8 image saved as PNG, with --json and --overlay: (result, attention grids, overlay path)."""
-    from PIL import Image
-
-    Image.fromarray(image).save(tmp_path / "image.png")
-    result = json.loads(serve(folder, "--image", str(tmp_path / "image.png"), "--json", "--overlay", str(tmp_path / "overlay.png")).stdout)
-    attention = np.array(result["attention"])
-    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
-    assert attention.shape[0] == len(result["tokens"]) and (tmp_path / "overlay.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    return result, attention
-
-
 @once
 def test_reads_aspirin_drawn_by_rdkit_as_its_card_says_with_attention_over_the_drawing(artifacts, tmp_path):
+    from PIL import Image
+
     from training.data.molecule_images import draw
     from training.molecule_recognition import EXAMPLES
     from zoo.presets import Preset
 
-    result, attention = served_image(artifacts["sat_molecule_images"], draw(EXAMPLES["aspirin"])[0], tmp_path)
-    assert attention.shape[1:] == (10, 10) and result["caption"] == "".join(t for t in result["tokens"] if t != "</s>")
+    Image.fromarray(draw(EXAMPLES["aspirin"])[0]).save(tmp_path / "aspirin.png")
+    overlay = tmp_path / "overlay.png"
+    result = json.loads(serve(artifacts["sat_molecule_images"], "--image", str(tmp_path / "aspirin.png"), "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert attention.shape == (len(result["tokens"]), 10, 10) and overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    assert result["caption"] == "".join(t for t in result["tokens"] if t != "</s>")
     assert result["caption"] == Preset("sat_molecule_images").metadata["examples"][0]["translation"]
-
-
-@once
-def test_reads_a_printed_line_as_its_card_says_with_attention_along_the_line(artifacts, tmp_path):
-    from training.data import text_lines
-    from training.text_reading import EXAMPLES
-    from zoo.presets import Preset
-
-    line = text_lines.render(EXAMPLES[0], text_lines.TEST_FONT, np.random.default_rng(0))[0]
-    result, attention = served_image(artifacts["read_text_lines"], line, tmp_path)
-    assert attention.shape[1:] == (2, 24) and result["caption"] == "".join(t for t in result["tokens"] if t != "</s>")
-    assert result["caption"] == Preset("read_text_lines").metadata["examples"][0]["translation"]
 
 
 @once
