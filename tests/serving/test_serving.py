@@ -324,24 +324,6 @@ def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_
 
 
 @once
-def test_reads_aspirin_drawn_by_rdkit_as_its_card_says_with_attention_over_the_drawing(artifacts, tmp_path):
-    from PIL import Image
-
-    from training.data.molecule_images import draw
-    from training.molecule_recognition import EXAMPLES
-    from zoo.presets import Preset
-
-    Image.fromarray(draw(EXAMPLES["aspirin"])[0]).save(tmp_path / "aspirin.png")
-    overlay = tmp_path / "overlay.png"
-    result = json.loads(serve(artifacts["sat_molecule_images"], "--image", str(tmp_path / "aspirin.png"), "--json", "--overlay", str(overlay)).stdout)
-    attention = np.array(result["attention"])
-    assert attention.shape == (len(result["tokens"]), 10, 10) and overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
-    assert result["caption"] == "".join(t for t in result["tokens"] if t != "</s>")
-    assert result["caption"] == Preset("sat_molecule_images").metadata["examples"][0]["translation"]
-
-
-@once
 def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     from PIL import Image
 
