@@ -31,16 +31,12 @@ demo: $(INSTALLED)
 	@echo "== 4/4 serve a sample with onnxruntime only"
 	$(BIN)/python -m serving artifacts/char_rnn_shakespeare --prompt "ROMEO:" --length 200
 
-# One pytest process per Keras backend (the backend is fixed when keras is first imported), the three side by side:
-# the tensorflow pass spends much of its time waiting on the subprocesses it starts, so the others use the idle core.
-# Each writes to its own folder and log; the logs are printed in order, each with its slowest tests.
+# One pytest process per Keras backend: the backend is fixed when keras is first imported. Each prints its slowest tests.
 test: $(INSTALLED)
-	@scratch=$$(mktemp -d); pids=""; for backend in $(BACKENDS); do \
-		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider --durations=8 --basetemp=$$scratch/$$backend \
-			> $$scratch/$$backend.log 2>&1 & pids="$$pids $$!"; \
-	done; status=0; set -- $$pids; for backend in $(BACKENDS); do \
-		wait $$1 || status=1; shift; echo "== tests, KERAS_BACKEND=$$backend"; cat $$scratch/$$backend.log; \
-	done; rm -rf $$scratch; exit $$status
+	@status=0; for backend in $(BACKENDS); do \
+		echo "== tests, KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider --durations=8 || status=1; \
+	done; exit $$status
 
 # The whole gate on every preset: export (gated on tensorflow), then every backend and the whole held-out set.
 verify: $(INSTALLED)
