@@ -123,6 +123,21 @@ class EpochState(keras.callbacks.Callback):
         self.checkpoint.save(self.model, self.progress, self.primary)
 
 
+class OneStepInFlight(keras.callbacks.Callback):
+    """Reads each step's logs before the next step is dispatched.
+
+    Keras otherwise hands batch ends to a thread pool and keeps dispatching, and with many steps queued XLA's
+    in-process all-reduce between host devices stalled for good on busy cores (7 of 8 runs two at a time).
+    Handling batch ends here makes Keras run them inline.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+    def on_test_batch_end(self, batch, logs=None):
+        pass
+
+
 def compile_model(model, recipe, steps):
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=steps, alpha=0.05)
     # Padded targets carry weight 0: loss and accuracy are means over the real tokens only.
@@ -164,7 +179,7 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
         initial_epoch=progress["epoch"],
         shuffle=False,  # the batches' plan is already shuffled from (seed, epoch); Keras would reshuffle with global state
         validation_data=batches["validation"],
-        callbacks=[EpochState(batches["train"], seed, checkpoint, progress, primary=process == 0)],
+        callbacks=[EpochState(batches["train"], seed, checkpoint, progress, primary=process == 0)] + ([OneStepInFlight()] if data_parallel else []),
         verbose="auto" if sys.stdout.isatty() else 2,
     )
     if data_parallel:
