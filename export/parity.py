@@ -2,7 +2,8 @@
 
 Inputs cover batch sizes {1, 3, 64} and, for graphs with a time axis, lengths {1, 7, 300}, with
 padding in every batch of more than one row; lengths far from the traced one catch a frozen time
-axis. A difference above `ATOL + RTOL * |onnxruntime|` fails the gate.
+axis. A difference above `ATOL + RTOL * max|onnxruntime|` (the largest magnitude of that tensor in that case)
+fails the gate.
 """
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,9 @@ from zoo.core.tokenizers import pad_batch
 # to 1.43e-5, and onnxruntime sits between them (1.10e-5 and 1.24e-5 away). 2e-5 is the smallest
 # round bound above that fp32 noise; real export bugs measured here are 1e-3 and larger.
 ATOL = 2e-5
+# fp32 rounding grows with the terms summed, not with each result: an element near 0 in a tensor of large
+# values carries the error of its large terms. sat_molecule_images' annotations of random-pixel images reach
+# 68 and differ by 9.2e-5 between backends (1.3e-6 of the scale), which an element-wise bound failed.
 RTOL = 1e-5
 BATCH_SIZES = (1, 3, 64)
 LENGTHS = (1, 7, 300)
@@ -85,7 +89,7 @@ def run_reference(folder, arrays, backend):
 def compare(reference, candidate):
     """Max and mean |diff| and whether every element is within tolerance, over all cases of one tensor."""
     diffs = [np.abs(np.asarray(c, "float64") - np.asarray(r, "float64")) for r, c in zip(reference, candidate)]
-    bounds = [ATOL + RTOL * np.abs(np.asarray(r, "float64")) for r in reference]
+    bounds = [ATOL + RTOL * np.abs(np.asarray(r, "float64")).max(initial=0.0) for r in reference]
     return {
         "max_abs_diff": float(max(d.max() for d in diffs)),
         "mean_abs_diff": float(np.concatenate([d.ravel() for d in diffs]).mean()),
@@ -255,7 +259,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
 
 def format_report(report):
     lines = [f"{'graph':<10} {'tensor':<10} {'candidate':<20} {'max |diff|':>11} {'mean |diff|':>12}  {'tolerance':<20} result"]
-    tolerance = f"{report['tolerance']['atol']:g} + {report['tolerance']['rtol']:g}*|ref|"
+    tolerance = f"{report['tolerance']['atol']:g} + {report['tolerance']['rtol']:g}*max|ref|"
     for row in report["rows"]:
         lines.append(
             f"{row['graph']:<10} {row['tensor']:<10} {row['candidate']:<20} {row['max_abs_diff']:>11.2e} {row['mean_abs_diff']:>12.2e}  "
