@@ -18,7 +18,7 @@ def load_image(path, shape, max_pixels=MAX_PIXELS, name=None):
     Colour is converted to luminance (ITU-R 601), transparency dropped, and the whole image resized to
     `shape` with Lanczos filtering, without cropping: an image of another aspect is stretched. Polarity is kept:
     each preset's card says what it was trained on (light items on black for the Fashion-MNIST scenes and the
-    grid worlds).
+    grid worlds, RDKit's black-on-white drawings for the molecules, which the graph inverts itself).
     """
     from PIL import Image, UnidentifiedImageError
 

@@ -324,6 +324,25 @@ def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_
 
 
 @once
+def test_reads_a_molecule_drawing_as_its_card_says_with_attention_on_the_grid(artifacts, tmp_path):
+    """RDKit's black-on-white aspirin, as a user would draw it, served as the card's first example reads."""
+    from PIL import Image
+
+    from training.data.molecule_images import draw
+    from training.molecule_recognition import EXAMPLES
+
+    Image.fromarray(draw(EXAMPLES["aspirin"])[0]).save(tmp_path / "aspirin.png")
+    folder, overlay = artifacts["sat_molecule_images"], tmp_path / "overlay.png"
+    result = json.loads(serve(folder, "--image", str(tmp_path / "aspirin.png"), "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert attention.shape == (len(result["tokens"]), 10, 10) and result["tokens"][-1] == "</s>"
+    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    examples = json.loads((folder / "preset" / "metadata.json").read_text())["examples"]
+    assert result["caption"] == "".join(result["tokens"][:-1]) == examples[0]["translation"]
+    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@once
 def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     from PIL import Image
 
