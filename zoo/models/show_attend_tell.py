@@ -18,13 +18,15 @@ class ShowAttendTell(AttentiveDecoder):
     Input images are `(batch, height, width, 1)` floats in [0, 1], `image_size` giving both sides or [height, width];
     the encoder's strides (2 and 7) take 84 pixels to a 6x6 grid (one 28-pixel cell of a 3x3 scene = 2x2 grid
     positions), and a 28 x 336 text line to a 2 x 24 grid. With `dark_ink`,
-    the graph inverts the image first (drawings: dark strokes on white paper).
+    the graph inverts the image first (drawings: dark strokes on white paper). With `column_units`, a bidirectional
+    GRU reads the grid's columns (each column's rows stacked) both ways, as text recognisers' encoders do, and the
+    memory is one row of annotations of `2 * column_units`: each column then knows what lies left and right of it.
     Call on {"image", "target_in": (batch, target_len)} for teacher-forced logits; id 0 is padding.
     """
 
     def __init__(
         self, vocab_size, image_size=84, channels=128, embedding_dim=64, decoder_units=256, attention_units=128,
-        attention_penalty=1.0, dropout=0.0, dark_ink=False, **kwargs,
+        attention_penalty=1.0, dropout=0.0, dark_ink=False, column_units=0, **kwargs,
     ):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
@@ -37,6 +39,7 @@ class ShowAttendTell(AttentiveDecoder):
         self.attention_penalty = attention_penalty
         self.dropout_rate = dropout
         self.dark_ink = dark_ink
+        self.column_units = column_units
         # Strided convolutions, no pooling (slow to train through on XLA-CPU): 84 -> 42 -> 6. The last 3x3
         # convolution lets each grid position see its neighbours, so a 28-pixel item is seen whole.
         self.convolutions = [
@@ -45,9 +48,16 @@ class ShowAttendTell(AttentiveDecoder):
             keras.layers.Conv2D(channels, 7, strides=7, activation="relu", name="conv_3"),
             keras.layers.Conv2D(channels, 3, padding="same", activation="relu", name="conv_4"),
         ]
-        self.grid_shape = (self.image_shape[0] // 14, self.image_shape[1] // 14)
+        self.cells = (self.image_shape[0] // 14, self.image_shape[1] // 14)
+        self.grid_shape = (1, self.cells[1]) if column_units else self.cells
         self.positions = self.grid_shape[0] * self.grid_shape[1]
-        self.position_embedding = keras.layers.Embedding(self.positions, channels, name="position_embedding")
+        self.annotation_size = 2 * column_units if column_units else channels
+        if column_units:
+            # At initialisation a line's CNN features are about 0.003 (thin strokes through three small-weight
+            # convolutions), a tenth of the position embedding: normalised, the columns reach the GRU at unit scale.
+            self.column_norm = keras.layers.LayerNormalization(name="column_norm")
+            self.column_reader = keras.layers.Bidirectional(keras.layers.GRU(column_units, return_sequences=True), name="column_reader")
+        self.position_embedding = keras.layers.Embedding(self.positions, self.annotation_size, name="position_embedding")
         self.position_embedding.build()
         self.init_hidden = keras.layers.Dense(decoder_units, activation="tanh", name="init_hidden")
         self.init_cell = keras.layers.Dense(decoder_units, activation="tanh", name="init_cell")
@@ -67,7 +77,7 @@ class ShowAttendTell(AttentiveDecoder):
 
     @property
     def context_size(self):
-        return self.channels
+        return self.annotation_size
 
     @property
     def target_embedding(self):
@@ -88,7 +98,7 @@ class ShowAttendTell(AttentiveDecoder):
         return {**super().contract(), "attention_grid": list(self.grid_shape), "image": {"height": height, "width": width, "channels": 1}}
 
     def memory_inputs(self):
-        return {"annotations": (self.positions, self.channels), "projected_keys": (self.positions, self.attention_units)}
+        return {"annotations": (self.positions, self.annotation_size), "projected_keys": (self.positions, self.attention_units)}
 
     def encode(self, image, training=None):
         """The memory {annotations (batch, L, channels), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
@@ -97,7 +107,10 @@ class ShowAttendTell(AttentiveDecoder):
         features = 1.0 - image if self.dark_ink else image
         for convolution in self.convolutions:
             features = convolution(features)
-        annotations = ops.reshape(features, (-1, self.positions, self.channels))
+        if self.column_units:
+            columns = ops.reshape(ops.transpose(features, (0, 2, 1, 3)), (-1, self.cells[1], self.cells[0] * self.channels))
+            features = self.column_reader(self.column_norm(columns))
+        annotations = ops.reshape(features, (-1, self.positions, self.annotation_size))
         # The table itself, not a lookup of constant ids: tf2onnx would freeze that lookup into an extra graph input.
         annotations = annotations + self.position_embedding.embeddings
         mean = ops.mean(annotations, axis=1)
@@ -136,4 +149,5 @@ class ShowAttendTell(AttentiveDecoder):
             "attention_penalty": self.attention_penalty,
             "dropout": self.dropout_rate,
             "dark_ink": self.dark_ink,
+            "column_units": self.column_units,
         }
