@@ -75,7 +75,7 @@ def write_model_card(folder, metadata):
             "`character_error_rate` and `word_error_rate`: edit distance of the reading to the line, in characters or words, over "
             "the line's length, summed over the test lines; `word_accuracy`: the share of the line's words read, in order (their "
             "longest common subsequence); `exact_match`: whole lines. Character grounding, on the greedy readings: at each letter "
-            "written while the reading is still right, `character_attention_mass` is the attention on the grid columns (both rows) "
+            "written while the reading is still right, `character_attention_mass` is the attention on the grid columns (all their rows) "
             "that overlap the letter's drawn x-extent, which the renderer knows, beside what uniform attention puts there "
             "(`character_attention_uniform`); `character_top_cell` is how often the most attended cell lies in those columns. "
             "The test lines use held-out words in a held-out face.",

@@ -343,6 +343,26 @@ def test_reads_a_molecule_drawing_as_its_card_says_with_attention_on_the_grid(ar
 
 
 @once
+def test_reads_a_printed_line_as_its_card_says_with_attention_along_it(artifacts, tmp_path):
+    """The card's first phrase, printed in the held-out face as the card printed it, served from a PNG file."""
+    from PIL import Image
+
+    from training.data.text_lines import TEST_FONT, render
+    from training.text_reading import EXAMPLES
+
+    Image.fromarray(render(EXAMPLES[0], TEST_FONT, np.random.default_rng(0))[0]).save(tmp_path / "line.png")
+    folder, overlay = artifacts["read_text_lines"], tmp_path / "overlay.png"
+    result = json.loads(serve(folder, "--image", str(tmp_path / "line.png"), "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert attention.shape == (len(result["tokens"]), 1, 24) and result["tokens"][-1] == "</s>"
+    # Reading left to right: the most attended column never moves back by more than one.
+    assert (np.diff(attention[:, 0].argmax(axis=-1)) >= -1).all()
+    examples = json.loads((folder / "preset" / "metadata.json").read_text())["examples"]
+    assert result["caption"] == examples[0]["translation"]
+    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@once
 def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     from PIL import Image
 

@@ -26,7 +26,7 @@ def test_preset_loads_with_checked_weights(name):
 def test_list_presets_names_every_shipped_preset():
     rows = zoo.list_presets()
     assert [row["name"] for row in rows] == [
-        "attention_en_fr_bible", "attention_en_fr_numbers", "attention_iupac_to_smiles", "char_rnn_shakespeare", "interact_gridworld",
+        "attention_en_fr_bible", "attention_en_fr_numbers", "attention_iupac_to_smiles", "char_rnn_shakespeare", "interact_gridworld", "read_text_lines",
         "rnn_surname_origin", "sat_fashion_scenes", "sat_molecule_images", "seq2seq_en_fr_bible", "seq2seq_en_fr_numbers", "seq2seq_iupac_to_smiles",
         "seq2seq_walk_instructions", "seq2seq_walk_instructions_length_split", "smiles_rnn_moses", "walk_instructions", "walk_instructions_length_split",
     ]
