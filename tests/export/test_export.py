@@ -43,7 +43,9 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     if manifest["image"]:  # 84 x 84 scenes and worlds, 140 x 140 molecules, 28 x 336 text lines: one grid cell per 14 pixels
         height, width = manifest["image"]["height"], manifest["image"]["width"]
         assert manifest["graphs"]["encoder"]["inputs"] == [{"name": "image", "role": "image", "shape": ["batch", height, width, 1], "dtype": "float32"}]
-        assert manifest["attention_grid"] == [height // 14, width // 14] and manifest["image"]["channels"] == 1
+        # One row where a column reader reads each column into one annotation (read_text_lines).
+        column_reader = json.loads((folder / "preset" / "config.json").read_text())["config"].get("column_units")
+        assert manifest["attention_grid"] == [1 if column_reader else height // 14, width // 14] and manifest["image"]["channels"] == 1
     assert (manifest["held_out"] is None) == (manifest["max_target_length"] is None)
     for relative, digest in manifest["files"].items():
         assert sha256(folder / relative) == digest
