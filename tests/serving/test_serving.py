@@ -323,43 +323,43 @@ def test_captions_an_image_with_attention_grids_and_an_overlay(artifacts, scene_
     assert serve(folder, "--image", str(jpeg)).stdout.strip().split(" at ")[0] == result["caption"].split(" at ")[0]
 
 
+def served_image(folder, image, tmp_path):
+    """Serves a grey uint8 image saved as PNG, with --json and --overlay; checks what every reading shares (attention
+    rows summing to 1, one per token, `</s>` last, the caption the card's first example, a PNG overlay) and returns
+    the result and its attention grids."""
+    from PIL import Image
+
+    Image.fromarray(image).save(tmp_path / "image.png")
+    overlay = tmp_path / "overlay.png"
+    result = json.loads(serve(folder, "--image", str(tmp_path / "image.png"), "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert attention.shape[0] == len(result["tokens"]) and result["tokens"][-1] == "</s>"
+    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    assert result["caption"] == json.loads((folder / "preset" / "metadata.json").read_text())["examples"][0]["translation"]
+    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return result, attention
+
+
 @once
 def test_reads_a_molecule_drawing_as_its_card_says_with_attention_on_the_grid(artifacts, tmp_path):
     """RDKit's black-on-white aspirin, as a user would draw it, served as the card's first example reads."""
-    from PIL import Image
-
     from training.data.molecule_images import draw
     from training.molecule_recognition import EXAMPLES
 
-    Image.fromarray(draw(EXAMPLES["aspirin"])[0]).save(tmp_path / "aspirin.png")
-    folder, overlay = artifacts["sat_molecule_images"], tmp_path / "overlay.png"
-    result = json.loads(serve(folder, "--image", str(tmp_path / "aspirin.png"), "--json", "--overlay", str(overlay)).stdout)
-    attention = np.array(result["attention"])
-    assert attention.shape == (len(result["tokens"]), 10, 10) and result["tokens"][-1] == "</s>"
-    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
-    examples = json.loads((folder / "preset" / "metadata.json").read_text())["examples"]
-    assert result["caption"] == "".join(result["tokens"][:-1]) == examples[0]["translation"]
-    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result, attention = served_image(artifacts["sat_molecule_images"], draw(EXAMPLES["aspirin"])[0], tmp_path)
+    assert attention.shape[1:] == (10, 10) and result["caption"] == "".join(result["tokens"][:-1])
 
 
 @once
 def test_reads_a_printed_line_as_its_card_says_with_attention_along_it(artifacts, tmp_path):
     """The card's first phrase, printed in the held-out face as the card printed it, served from a PNG file."""
-    from PIL import Image
-
     from training.data.text_lines import TEST_FONT, render
     from training.text_reading import EXAMPLES
 
-    Image.fromarray(render(EXAMPLES[0], TEST_FONT, np.random.default_rng(0))[0]).save(tmp_path / "line.png")
-    folder, overlay = artifacts["read_text_lines"], tmp_path / "overlay.png"
-    result = json.loads(serve(folder, "--image", str(tmp_path / "line.png"), "--json", "--overlay", str(overlay)).stdout)
-    attention = np.array(result["attention"])
-    assert attention.shape == (len(result["tokens"]), 1, 24) and result["tokens"][-1] == "</s>"
+    _, attention = served_image(artifacts["read_text_lines"], render(EXAMPLES[0], TEST_FONT, np.random.default_rng(0))[0], tmp_path)
+    assert attention.shape[1:] == (1, 24)
     # Reading left to right: the most attended column never moves back by more than one.
     assert (np.diff(attention[:, 0].argmax(axis=-1)) >= -1).all()
-    examples = json.loads((folder / "preset" / "metadata.json").read_text())["examples"]
-    assert result["caption"] == examples[0]["translation"]
-    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 @once

@@ -87,7 +87,8 @@ def test_a_column_reader_lets_the_first_column_see_the_end_of_the_line(column_un
     line = np.random.default_rng(1).uniform(0, 1, (1, 28, 336, 1)).astype("float32")
     changed = line.copy()
     changed[:, :, -14:] = 0.0
-    first = [KerasRunner(model).run("encoder", {"image": image})["annotations"] for image in (line, changed)]
+    runner = KerasRunner(model)
+    first = [runner.run("encoder", {"image": image})["annotations"] for image in (line, changed)]
     assert first[0].shape == ((1, 24, 12) if column_units else (1, 48, 16))
     assert model.contract()["attention_grid"] == ([1, 24] if column_units else [2, 24])
     # Without the reader a column sees about 40 pixels; with it, the backward GRU carries the line's end to the start.

@@ -101,7 +101,7 @@ class ShowAttendTell(AttentiveDecoder):
         return {"annotations": (self.positions, self.annotation_size), "projected_keys": (self.positions, self.attention_units)}
 
     def encode(self, image, training=None):
-        """The memory {annotations (batch, L, channels), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
+        """The memory {annotations (batch, L, annotation_size), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
         # On white paper the ReLU features answer the background, and the annotations of two molecule
         # drawings barely differed (0.013 of their magnitude, against 0.20 inverted): blank paper must be 0.
         features = 1.0 - image if self.dark_ink else image
