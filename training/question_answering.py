@@ -13,7 +13,7 @@ from training.translation import decoder_targets
 from zoo.core.images import pixels
 from zoo.core.tokenizers import TokenizerPair, WordTokenizer
 
-TRAIN_SCENES = 40_000
+TRAIN_SCENES = 80_000
 MAX_LENGTH = 12  # question tokens, and answer tokens, the end token included; the longest question has 9
 OVERLAY = "attention_overlay.png"
 # The questions of each split are drawn from their own stream: (seed, split).
@@ -99,11 +99,10 @@ def grounding(results, kinds, cells):
     """Per kind, at the first answer step: the attention mass on the cells the question is about, how often one of
     them gets the most, and what uniform attention gives. Questions about an item the scene lacks are about no cell."""
     metrics = {}
-    for kind in scene_questions.KINDS:
-        about = [(result, where) for result, asked_kind, where in zip(results, kinds, cells) if asked_kind == kind and where]
-        masses = [cell_masses(result["attention"][0], fashion_scenes.GRID) for result, _ in about]
-        metrics[f"grounding_{kind}_mass"] = round(float(np.mean([mass[where].sum() for mass, (_, where) in zip(masses, about)])), 4)
-        metrics[f"grounding_{kind}_top_cell"] = round(float(np.mean([int(np.argmax(mass)) in where for mass, (_, where) in zip(masses, about)])), 4)
+    for kind in sorted(set(kinds), key=scene_questions.KINDS.index):
+        about = [(cell_masses(result["attention"][0], fashion_scenes.GRID), where) for result, asked_kind, where in zip(results, kinds, cells) if asked_kind == kind and where]
+        metrics[f"grounding_{kind}_mass"] = round(float(np.mean([mass[where].sum() for mass, where in about])), 4)
+        metrics[f"grounding_{kind}_top_cell"] = round(float(np.mean([int(np.argmax(mass)) in where for mass, where in about])), 4)
         metrics[f"grounding_{kind}_uniform"] = round(float(np.mean([len(where) for _, where in about])) / fashion_scenes.GRID**2, 4)
     return metrics
 

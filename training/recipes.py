@@ -160,7 +160,7 @@ RECIPES = {
         family="captioner",
         task="question_answering",
         description="Ask, attend and answer: questions about 3x3 scenes of Fashion-MNIST items; a GRU reads the question, whose state starts the decoder that attends over a 6x6 CNN grid.",
-        dataset="Debian dataset-fashion-mnist (MIT): 40,000 training scenes composed from the 60,000 training images, each asked one question of "
+        dataset="Debian dataset-fashion-mnist (MIT): 80,000 training scenes composed from the 60,000 training images, each asked one question of "
         "each kind by training/data/scene_questions.py (what is at a cell, where is an item, how many of an item, is there an item); "
         "4,000 test questions about 1,000 scenes of the 10,000 test images; the first 200 test scenes ship in training/data/fashion_scenes_sample.npz",
         task_module=question_answering,
