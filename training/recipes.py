@@ -157,7 +157,7 @@ RECIPES = {
         learning_rate=2e-3,
     ),
     "answer_scene_questions": Recipe(
-        family="captioner",
+        family="question_answerer",
         task="question_answering",
         description="Ask, attend and answer: questions about 3x3 scenes of Fashion-MNIST items; a GRU reads the question, whose state starts the decoder that attends over a 6x6 CNN grid.",
         dataset="Debian dataset-fashion-mnist (MIT): 80,000 training scenes composed from the 60,000 training images, each asked one question of "

@@ -195,7 +195,11 @@ async function start() {
   for (const model of models) $("model").append(new Option(`${model.name} (${model.task.replace("_", " ")})`, model.name));
   $("model").addEventListener("change", choose);
   $("text-form").addEventListener("submit", sendText);
-  $("image").addEventListener("change", () => $("image").files[0] && sendImage($("image").files[0]));
+  $("image").addEventListener("change", () => {
+    const file = $("image").files[0];
+    $("image").value = "";  // so that choosing the same file again is a new choice
+    if (file) sendImage(file);
+  });
   const drop = $("drop");
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));

@@ -57,7 +57,8 @@ def test_every_route_answers_what_the_command_line_answers(server, artifacts, sc
     assert uploaded == encoded == [expected] and np.array(expected["attention"]).shape == (len(expected["tokens"]), 6, 6)
     asked = ["what is at the top left?", "how many dresses are there?"]
     answered = server.post("/v1/answer", json={"images": [base64.b64encode(image.read_bytes()).decode()] * 2, "questions": asked, "beam": 2}).json()["results"]
-    assert answered == [cli_json(artifacts["answer_scene_questions"], "--image", str(image), "--question", question, "--beam", "2") for question in asked]
+    # Asked together, the two rows share a batch: the same tokens, the scores within fp32 rounding of asking each alone.
+    assert same(answered, [cli_json(artifacts["answer_scene_questions"], "--image", str(image), "--question", question, "--beam", "2") for question in asked])
     classified = server.post("/v1/classify", json={"texts": ["Nakamura"], "top_k": 5}).json()["results"]
     assert classified == [cli_json(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5")]
     generated = server.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 60, "seed": 3}).json()["results"]

@@ -385,7 +385,7 @@ def test_answers_questions_about_a_scene_as_its_card_says_with_attention_on_the_
 @pytest.mark.parametrize(
     "preset, arguments, words",
     [
-        ("answer_scene_questions", ["--question", "is there a dress?"], ["--question", "--image"]),
+        ("answer_scene_questions", ["--text", "a dress", "--question", "is there a dress?"], ["--question", "give --image"]),
         ("answer_scene_questions", ["--image", "SCENE"], ["question answering", "--question"]),
         ("answer_scene_questions", ["--image", "SCENE", "--question", "is there a unicorn?"], ["unknown", "unicorn"]),
         ("answer_scene_questions", ["--image", "SCENE", "--question", " "], ["empty"]),
