@@ -44,7 +44,7 @@ from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input
 from serving.artifact import Artifact
 from zoo.core.backends import BACKENDS, run_python
-from zoo.core.decoding import beam_search
+from zoo.core.decoding import beam_search, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.presets import preset_names
 
@@ -88,7 +88,7 @@ def benchmark_inputs(manifest):
 def decoding_inputs(artifact):
     """The largest decoding batch of held-out sources, evenly spread over the set (which may be sorted by length)."""
     sources = held_out_inputs(artifact)
-    return sources[np.linspace(0, len(sources) - 1, max(DECODING_BATCH_SIZES)).round().astype(int)]
+    return take(sources, np.linspace(0, rows_of(sources) - 1, max(DECODING_BATCH_SIZES)).round().astype(int))
 
 
 class Recorder:

@@ -10,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from zoo.core.decoding import rows_of
 from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
 
 # What the loop carries into the decoder step; its other inputs are the encoder outputs of the same names.
@@ -40,7 +41,7 @@ def best_candidates(totals, width):
 
 def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
     """`decode(source) -> [{"ids", "score"}]`, the ids and scores of `beam_search(run, source, max_length,
-    beam_width, length_penalty)` for a batch of encoder inputs, compiled once per input shape."""
+    beam_width, length_penalty)` for a batch of encoder inputs {name: array}, compiled once per input shape."""
     graphs = model.deployment_graphs()
     encoder_graph, step_graph = graphs["encoder"], graphs["decoder_step"]
     encoder, step = stateless(encoder_graph), stateless(step_graph)
@@ -49,8 +50,8 @@ def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
 
     @jax.jit
     def search(encoder_variables, step_variables, source):
-        batch = source.shape[0]
-        encoded = encoder(encoder_variables, {tensor.name: source for tensor in encoder_graph.inputs})
+        batch = rows_of(source)
+        encoded = encoder(encoder_variables, source)
         memory = {name: jnp.repeat(encoded[name], width, axis=0) for name in memory_names}
         state = jnp.repeat(encoded["initial_state"], width, axis=0)
 

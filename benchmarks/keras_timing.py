@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.core.decoding import beam_search, sample_smiles, sample_text
+from zoo.core.decoding import beam_search, rows_of, sample_smiles, sample_text, take
 from zoo.core.manifest import read_manifest
 
 GENERATED_CHARACTERS = 200
@@ -59,7 +59,7 @@ def decoding_repeats(repeats):
 
 def decoding_cases(sentences):
     """(beam width, batch, the sources cut into batches) of every decoding row: each row decodes every source."""
-    return [(width, batch, [sentences[start : start + batch] for start in range(0, len(sentences), batch)]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
+    return [(width, batch, [take(sentences, slice(start, start + batch)) for start in range(0, rows_of(sentences), batch)]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
 
 
 def decode_all(decode, batches):
@@ -102,7 +102,7 @@ def save_inputs(path, cases, sentences=None):
     """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file, and the sources to decode if any."""
     arrays = {f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()}
     if sentences is not None:
-        arrays[SENTENCES_KEY] = sentences
+        arrays |= {f"{SENTENCES_KEY}/{name}": value for name, value in sentences.items()}
     np.savez(path, **arrays)
 
 
@@ -110,12 +110,14 @@ def load_inputs(path):
     """The cases and sources (None where there are none) written by `save_inputs`."""
     cases = {}
     with np.load(path) as arrays:
-        sentences = arrays[SENTENCES_KEY] if SENTENCES_KEY in arrays else None
+        sentences = {}
         for key, value in arrays.items():
-            if key != SENTENCES_KEY:
+            if key.startswith(f"{SENTENCES_KEY}/"):
+                sentences[key.split("/")[1]] = value
+            else:
                 graph, batch, name = key.split("/")
                 cases.setdefault((graph, int(batch)), {})[name] = value
-    return cases, sentences
+    return cases, sentences or None
 
 
 def time_keras(artifact, cases, sentences, repeats):

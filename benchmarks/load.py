@@ -55,18 +55,17 @@ def inputs(folders):
 
     from serving.artifact import Artifact
     from zoo.core.tokenizers import EOS_ID, PAD_ID
+    from zoo.presets import read_held_out
 
     bodies = {}
     if "translate" in folders:
         artifact = Artifact(folders["translate"])
-        with np.load(artifact.checked(artifact.manifest["held_out"]["file"])) as arrays:
-            rows = arrays["inputs"]
+        rows = read_held_out(artifact.checked(artifact.manifest["held_out"]["file"]))
         source = artifact.tokenizer.source
         bodies["translate"] = [{"texts": [" ".join(source.tokens([int(i) for i in row if i not in (PAD_ID, EOS_ID)]))], "attention": False} for row in rows]
     if "caption" in folders:
         artifact = Artifact(folders["caption"])
-        with np.load(artifact.checked(artifact.manifest["held_out"]["file"])) as arrays:
-            scenes = arrays["inputs"]
+        scenes = read_held_out(artifact.checked(artifact.manifest["held_out"]["file"]))
         bodies["caption"] = []
         for scene in scenes:
             buffer = io.BytesIO()

@@ -14,6 +14,7 @@ import tensorflow as tf
 import tf2onnx
 
 from export.recurrent_graphs import native_graph
+from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
 from zoo.core.manifest import FORMAT_VERSION, write_manifest
@@ -120,7 +121,7 @@ def write_artifact(preset_name, folder, formats, opset):
         "attention_grid": contract.get("attention_grid"),
         "image": contract.get("image"),
         # The encoded held-out inputs the parity gate decodes, shipped with the preset: no training code needed.
-        "held_out": {"file": f"preset/{HELD_OUT}", "count": len(held_out)} if held_out is not None else None,
+        "held_out": {"file": f"preset/{HELD_OUT}", "count": rows_of(held_out)} if held_out is not None else None,
         "files": {str(path.relative_to(folder)): sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()},
         "parity": None,
     }

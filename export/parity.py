@@ -15,11 +15,12 @@ import numpy as np
 from serving.artifact import Artifact
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import Graphs
-from zoo.core.decoding import beam_search_in_batches, padded_ids
+from zoo.core.decoding import Decoder, beam_search_in_batches, padded_ids, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.manifest import read_manifest, write_manifest
 from zoo.core.tokenizers import pad_batch
+from zoo.presets import read_held_out
 
 # fp32 on CPU. The issue asked for atol 1e-5, but Keras itself is not that consistent: on
 # char_rnn_shakespeare (batch 64, length 300) Keras-tensorflow and Keras-jax logits differ by up
@@ -133,13 +134,12 @@ def attention_invariants(graphs, cases, outputs):
 
 
 def held_out_inputs(artifact):
-    """Encoder inputs of the held-out set the preset ships (token ids, or grey images made pixels), or None."""
+    """The encoder's inputs {name: array} of the held-out set the preset ships (token ids, grey images made pixels), or None."""
     held_out = artifact.manifest["held_out"]
     if held_out is None:
         return None
-    with np.load(artifact.checked(held_out["file"])) as arrays:
-        inputs = arrays["inputs"]
-    return pixels(inputs) if inputs.dtype == np.uint8 else inputs
+    inputs = Decoder(artifact.graphs).encoder_inputs(read_held_out(artifact.checked(held_out["file"])))
+    return {name: pixels(value) if value.dtype == np.uint8 else value for name, value in inputs.items()}
 
 
 def decodings(runner, source, max_length):
@@ -218,9 +218,9 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
     arrays = {f"{case}/{graph}/{name}": value for case, (graph, inputs) in cases.items() for name, value in inputs.items()}
     source = held_out_inputs(Artifact(folder)) if manifest["max_target_length"] else None
     if source is not None:
-        if decode_limit is not None and decode_limit < len(source):
-            source = source[np.linspace(0, len(source) - 1, decode_limit).round().astype(int)]  # spread over the set, which may be sorted by length
-        arrays |= {"decode/source": source, "decode/max_length": np.array(manifest["max_target_length"])}
+        if decode_limit is not None and decode_limit < rows_of(source):
+            source = take(source, np.linspace(0, rows_of(source) - 1, decode_limit).round().astype(int))  # spread over the set, which may be sorted by length
+        arrays |= {f"decode/source/{name}": value for name, value in source.items()} | {"decode/max_length": np.array(manifest["max_target_length"])}
     with ThreadPoolExecutor(len(backends)) as pool:
         running = pool.map(partial(run_reference, folder, arrays), backends)
         candidates, session, skipped = onnxruntime_outputs(folder, cases, providers)

@@ -2,7 +2,7 @@
 
 Run as `python -m export.reference ARTIFACT INPUTS.npz OUTPUTS.npz` with KERAS_BACKEND set to
 the backend under test; under tensorflow it also evaluates the artifact's SavedModel. Inputs with
-`decode/source` ask also for greedy and beam decodings of those sources.
+`decode/source/<encoder input>` ask also for greedy and beam decodings of those sources.
 """
 import sys
 from pathlib import Path
@@ -53,8 +53,9 @@ def main():
     results = {f"keras-{backend}/{key}": value for key, value in keras_outputs(model, cases).items()}
     if backend == "tensorflow" and (Path(artifact) / "saved_model").is_dir():
         results |= {f"savedmodel/{key}": value for key, value in saved_model_outputs(artifact, cases).items()}
-    if "decode/source" in arrays:
-        decoded = decodings(KerasRunner(model), arrays["decode/source"], int(arrays["decode/max_length"]))
+    source = {key.split("/")[2]: value for key, value in arrays.items() if key.startswith("decode/source/")}
+    if source:
+        decoded = decodings(KerasRunner(model), source, int(arrays["decode/max_length"]))
         results |= {f"keras-{backend}/decode/beam{width}/{field}": value for width, fields in decoded.items() for field, value in fields.items()}
     np.savez(outputs, **results)
 

@@ -1,4 +1,4 @@
-"""`python -m serving ARTIFACT ...`: generate, classify, translate or caption with onnxruntime, no Keras involved.
+"""`python -m serving ARTIFACT ...`: generate, classify, translate, caption or answer with onnxruntime, no Keras involved.
 
 `--input FILE` takes one item per line (a prompt, a text, or an image path; blank lines are skipped) and writes
 one JSON line per item as soon as its batch is decoded, in input order: `{"line": n, ...}` with the result, or
@@ -23,7 +23,7 @@ from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, MAX_MOLECULES, Runti
 from zoo.core.errors import ArgumentParser, ZooError
 
 # The option that carries one item, per task.
-ITEM_OPTIONS = {"language_model": "prompt", "molecule_generation": "prompt", "classification": "text", "translation": "text", "captioning": "image"}
+ITEM_OPTIONS = {"language_model": "prompt", "molecule_generation": "prompt", "classification": "text", "translation": "text", "captioning": "image", "question_answering": "image"}
 
 
 def parse_arguments(argv):
@@ -34,7 +34,8 @@ def parse_arguments(argv):
     item.add_argument("--prompt", help="language models: text to continue; molecule generators: a SMILES prefix, or \"\" for whole molecules")
     item.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
     item.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
-    item.add_argument("--input", help="a UTF-8 file of one item per line (a leading byte-order mark is ignored), answered as JSON lines")
+    item.add_argument("--input", help="a UTF-8 file of one item per line (a leading byte-order mark is ignored; question answering: IMAGE<TAB>QUESTION), answered as JSON lines")
+    parser.add_argument("--question", help="question answering models: the question about --image")
     parser.add_argument("--length", type=int, default=200, help=f"characters to generate, 1 to {MAX_GENERATED} (default 200)")
     parser.add_argument("--count", type=int, default=10, help=f"molecule generators: molecules to sample per prompt, 1 to {MAX_MOLECULES} (default 10)")
     parser.add_argument("--temperature", type=float, help="sampling temperature, finite and at least 0; 0 is greedy (default 0.8; molecule generators 1.0)")
@@ -42,7 +43,7 @@ def parse_arguments(argv):
     parser.add_argument("--top-k", type=int, default=3, help="classes to show, at least 1 (default 3)")
     parser.add_argument("--beam", type=int, default=1, help=f"beam width for translation and captioning, 1 (greedy) to {MAX_BEAM} (default 1)")
     parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file")
-    parser.add_argument("--overlay", help="captioning of --image: write the image once per word, with that step's attention over it, to this PNG file")
+    parser.add_argument("--overlay", help="captioning or question answering of --image: write the image once per word, with that step's attention over it, to this PNG file")
     parser.add_argument("--no-attention", action="store_true", help="leave the attention matrices out of the JSON (bulk jobs)")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
     parser.add_argument("--threads", type=int, help="onnxruntime threads per graph call (default: 1 for batches of up to 8 rows, else every core)")
@@ -69,6 +70,8 @@ def check_options(arguments):
         raise ZooError("--artifact NAME=DIR names artifacts for --http; give one artifact folder otherwise")
     if arguments.input is not None and (arguments.heatmap or arguments.overlay):
         raise ZooError(f"{'--heatmap' if arguments.heatmap else '--overlay'} draws one item: use it with --{'text' if arguments.heatmap else 'image'}, not --input")
+    if arguments.question is not None and arguments.image is None:
+        raise ZooError("--question asks about an image: give --image too" + (" (with --input, give IMAGE<TAB>QUESTION per line)" if arguments.input else ""))
     if arguments.overlay and arguments.image is None:
         raise ZooError("--overlay draws the attention of a caption: give --image too")
     if arguments.heatmap and arguments.text is None:
@@ -88,7 +91,16 @@ ANSWERS = {
     "captioning": lambda runtime, paths, arguments: runtime.caption(
         paths, lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
     ),
+    "question_answering": lambda runtime, lines, arguments: runtime.answer(
+        [image_and_question(line) for line in lines], lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
+    ),
 }
+
+
+def image_and_question(line):
+    """(image path, question) of an item IMAGE<TAB>QUESTION; a line without a tab asks an empty question, refused as such."""
+    path, _, question = line.partition("\t")
+    return path.strip(), question.strip()
 
 
 def write(text):
@@ -134,9 +146,14 @@ def serve_file(runtime, arguments):
 def serve_item(runtime, arguments):
     option = ITEM_OPTIONS[runtime.task]
     item = getattr(arguments, option)
+    model = f"{runtime.manifest['preset']} is a {runtime.task.replace('_', ' ')} model"
     if item is None:
         given = next(name for name in ITEM_OPTIONS.values() if getattr(arguments, name) is not None)
-        raise ZooError(f"{runtime.manifest['preset']} is a {runtime.task.replace('_', ' ')} model: it takes --{option}, not --{given}")
+        raise ZooError(f"{model}: it takes --{option}, not --{given}")
+    if (runtime.task == "question_answering") != (arguments.question is not None):
+        raise ZooError(f"{model}: " + ("give --question too" if arguments.question is None else "it takes no --question"))
+    if arguments.question is not None:
+        item = f"{item}\t{arguments.question}"
     (result,) = ANSWERS[runtime.task](runtime, [item], arguments)
     if "error" in result:
         raise ZooError(result["error"])
@@ -145,7 +162,7 @@ def serve_item(runtime, arguments):
             raise ZooError(f"{runtime.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
         draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
     if arguments.overlay:
-        draw_overlay(load_image(item, runtime.image_shape), np.asarray(result["attention"]), result["tokens"], arguments.overlay)
+        draw_overlay(load_image(arguments.image, runtime.image_shape), np.asarray(result["attention"]), result["tokens"], arguments.overlay)
     header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
     write(json.dumps(header | result, ensure_ascii=False) if arguments.json else PLAIN[runtime.task](result))
 
@@ -159,6 +176,7 @@ PLAIN = {
     "classification": lambda result: "\n".join([f"{result['text']}:"] + [f"  {c['label']:<10} {c['probability']:.3f}" for c in result["classes"]]),
     "translation": lambda result: result["translation"],
     "captioning": lambda result: result["caption"],
+    "question_answering": lambda result: result["answer"],
 }
 
 

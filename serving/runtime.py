@@ -69,7 +69,7 @@ class Runtime:
         encoded, good, errors = each(lambda text: source.encode(text, self.manifest["max_length"]), texts)
         results = []
         if encoded:
-            for ids, result in zip(encoded, self.decode(pad_batch(encoded), beam)):
+            for ids, result in zip(encoded, self.decode(self.encoder_inputs(tokens=pad_batch(encoded)), beam)):
                 translation = {
                     "translation": target.decode(result["ids"]),
                     "source_tokens": source.tokens(ids),
@@ -81,20 +81,41 @@ class Runtime:
                 results.append(translation)
         return [{"text": text, **result} for text, result in zip(texts, merge(len(texts), good, results, errors))]
 
+    def encoder_inputs(self, **by_role):
+        """The encoder's feed {input name: array} from arrays given by their inputs' declared roles."""
+        graphs = self.artifact.graphs
+        encoder = graphs.named("encoder")
+        return {graphs.tensor(encoder, "inputs", name): value for name, value in by_role.items()}
+
+    def on_grid(self, result, tokenizer, attention):
+        """A decoded result's tokens (by `tokenizer`), its score, and per token the attention over the grid (H x W)."""
+        grids = result["attention"].reshape(-1, *self.manifest["attention_grid"])
+        # One grid per emitted token: the end token only where it was reached within the length limit.
+        tokens = tokenizer.tokens(result["ids"] + [tokenizer.EOS_ID])[: len(grids)]
+        return {"tokens": tokens, "score": round(result["score"], 6)} | ({"attention": rounded(grids)} if attention else {})
+
     def caption(self, sources, load, beam=1, attention=True):
         """Per source (`load(source)` gives its grey uint8 image): the caption, its tokens, score, and per token the
         attention over the grid (H x W)."""
         self.check_beam(beam)
         images, good, errors = each(load, sources)
         results = []
-        for result in self.decode(pixels(np.stack(images)), beam) if images else []:
-            grids = result["attention"].reshape(-1, *self.manifest["attention_grid"])
-            # One grid per emitted token: the end token only where it was reached within the length limit.
-            caption = {"caption": self.tokenizer.decode(result["ids"]), "tokens": self.tokenizer.tokens(result["ids"] + [self.tokenizer.EOS_ID])[: len(grids)], "score": round(result["score"], 6)}
-            if attention:
-                caption["attention"] = rounded(grids)
-            results.append(caption)
+        for result in self.decode(self.encoder_inputs(image=pixels(np.stack(images))), beam) if images else []:
+            results.append({"caption": self.tokenizer.decode(result["ids"]), **self.on_grid(result, self.tokenizer, attention)})
         return merge(len(sources), good, results, errors)
+
+    def answer(self, items, load, beam=1, attention=True):
+        """Per (source, question) (`load(source)` gives the grey uint8 image): the answer, its tokens, score, and per
+        token the attention over the grid (H x W)."""
+        self.check_beam(beam)
+        questions, answers = self.tokenizer.source, self.tokenizer.target
+        encoded, good, errors = each(lambda item: (load(item[0]), questions.encode(item[1], self.manifest["max_length"])), items)
+        results = []
+        if encoded:
+            images, question_ids = zip(*encoded)
+            for result in self.decode(self.encoder_inputs(image=pixels(np.stack(images)), tokens=pad_batch(question_ids)), beam):
+                results.append({"answer": answers.decode(result["ids"]), **self.on_grid(result, answers, attention)})
+        return [{"question": item[1], **result} for item, result in zip(items, merge(len(items), good, results, errors))]
 
     def check_top_k(self, top_k):
         classes = len(self.tokenizer.labels)

@@ -38,6 +38,14 @@ class CaptionRequest(Strict):
     model: Optional[str] = MODEL
 
 
+class AnswerRequest(Strict):
+    images: list[str] = Field(min_length=1, description="images as base64 (a `data:image/...;base64,` prefix is allowed), any format Pillow reads")
+    questions: list[str] = Field(min_length=1, description="one question per image, in the same order")
+    beam: int = BEAM
+    attention: bool = ATTENTION
+    model: Optional[str] = MODEL
+
+
 class ClassifyRequest(Strict):
     texts: list[str] = Field(min_length=1)
     top_k: int = Field(3, ge=1, description="classes to return per text")

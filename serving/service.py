@@ -1,6 +1,6 @@
 """`python -m serving ARTIFACT --http`: the runtime behind an HTTP API, for one or several artifacts in one process.
 
-Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/classify`, `/v1/generate`, `/v1/molecules`), `GET /v1/models`,
+Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/answer`, `/v1/classify`, `/v1/generate`, `/v1/molecules`), `GET /v1/models`,
 `GET /v1/model`, `GET /health`, the OpenAPI schema at `/openapi.json`, and a page at `/`. A request names its model
 with `"model": NAME` (a form field for uploads), which may be left out when one loaded model does the route's task.
 
@@ -28,10 +28,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.limits import Limits
 from serving.overlay import load_image
-from serving.schemas import CaptionRequest, ClassifyRequest, GenerateRequest, MoleculesRequest, TranslateRequest
+from serving.schemas import AnswerRequest, CaptionRequest, ClassifyRequest, GenerateRequest, MoleculesRequest, TranslateRequest
 from zoo.core.errors import ZooError
 
-ROUTES = {"translation": "/v1/translate", "captioning": "/v1/caption", "classification": "/v1/classify", "language_model": "/v1/generate", "molecule_generation": "/v1/molecules"}
+ROUTES = {
+    "translation": "/v1/translate", "captioning": "/v1/caption", "question_answering": "/v1/answer", "classification": "/v1/classify",
+    "language_model": "/v1/generate", "molecule_generation": "/v1/molecules",
+}
 STATIC = Path(__file__).parent / "static"
 # The runtime names the command line's options; over HTTP they are the JSON fields.
 FIELDS = {"--beam": "beam", "--top-k": "top_k", "--length": "length", "--count": "count", "--temperature": "temperature", "--seed": "seed"}
@@ -267,6 +270,19 @@ def create_app(runtimes, limits, submit, lifespan=None):
         runtime.check_beam(body.beam)
         images = await asyncio.to_thread(lambda: [image_array(data, runtime.image_shape, limits, label) for data, label in named])
         return await answer(name, ("caption", body.beam, body.attention), images, lambda arrays: runtime.caption(arrays, lambda array: array, body.beam, body.attention))
+
+    @app.post("/v1/answer", summary="Answer a question about each image (JSON base64): per image the answer, tokens, score and attention grids")
+    async def answer_questions(body: AnswerRequest):
+        name, runtime = pick(body.model, "question_answering")
+        if len(body.questions) != len(body.images):
+            raise HTTPException(422, f"questions: {len(body.questions)} for {len(body.images)} images; give one question per image")
+        check_count(len(body.images), "images")
+        check_texts(body.questions, "questions")
+        runtime.check_beam(body.beam)
+        named = [(base64_bytes(text, f"images.{index}"), f"images.{index}") for index, text in enumerate(body.images)]
+        images = await asyncio.to_thread(lambda: [image_array(data, runtime.image_shape, limits, label) for data, label in named])
+        items = list(zip(images, body.questions))
+        return await answer(name, ("answer", body.beam, body.attention), items, lambda items: runtime.answer(items, lambda array: array, body.beam, body.attention))
 
     @app.get("/v1/models", summary="Every model this server holds")
     async def models():

@@ -2,6 +2,7 @@
 import keras
 import numpy as np
 
+from zoo.core.decoding import take
 from zoo.core.tokenizers import PAD_ID
 
 
@@ -36,10 +37,6 @@ class EpochBatches(keras.utils.PyDataset):
 
     def on_epoch_end(self):
         """The next epoch's order is drawn by `set_epoch`, which the training loop calls before each epoch."""
-
-
-def take(inputs, rows):
-    return {name: value[rows] for name, value in inputs.items()} if isinstance(inputs, dict) else inputs[rows]
 
 
 class ArrayBatches(EpochBatches):

@@ -24,7 +24,7 @@ from zoo.core.errors import ZooError
 from zoo.core.folders import check_output_folder, sha256, write_folder
 from zoo.core.tokenizers import save_tokenizer
 from zoo.models import MODEL_CLASSES
-from zoo.presets import HELD_OUT, METADATA_VERSION
+from zoo.presets import HELD_OUT, METADATA_VERSION, write_held_out
 
 
 def make_deterministic(seed):
@@ -228,7 +228,7 @@ def write_preset(folder, description, task, model, tokenizer, metrics, training)
     extras = task.card_extras(model, tokenizer, metrics, folder)
     held_out = task.held_out_inputs(tokenizer, training["seed"])
     if held_out is not None:
-        np.savez_compressed(folder / HELD_OUT, inputs=held_out)
+        write_held_out(folder / HELD_OUT, held_out)
         extras["held_out_sha256"] = sha256(folder / HELD_OUT)
     metadata = {
         "metadata_version": METADATA_VERSION,

@@ -81,6 +81,17 @@ def write_model_card(folder, metadata):
             "The test lines use held-out words in a held-out face.",
             "",
         ]
+    if "question_only_accuracy" in metadata["metrics"]:
+        lines += [
+            "`accuracy`: the answer decoded is the true one, overall and per kind of question (`what` is at a cell, an item or "
+            "\"nothing\"; `where` is an item; `count`, \"none\" to \"three\"; `exists`, yes or no). `question_only_accuracy` answers "
+            "each test question with the answer the training set gives it most often: the best any model that ignores the image "
+            "can do on these questions. Grounding, at the first answer step (the step that must answer): `grounding_<kind>_mass` is "
+            "the share of the attention in the cells the question is about (the cell asked about; the item's cell; every cell holding "
+            "the item, for `count` and `exists` questions about an item the scene holds), `grounding_<kind>_top_cell` how often one "
+            "of them gets the most, and `grounding_<kind>_uniform` what uniform attention puts there.",
+            "",
+        ]
     if "sample_valid" in metadata["metrics"]:
         lines += [
             "MOSES' generator metrics on 10,000 samples at temperature 1 (`zoo evaluate` redraws them): `sample_valid` is the share "

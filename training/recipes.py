@@ -1,7 +1,10 @@
 """How each preset is trained: its task, data, model size and optimisation settings."""
 from dataclasses import dataclass, fields
 
-from training import bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, molecule_recognition, name_to_structure, text_reading, translation
+from training import (
+    bible_translation, captioning, classification, gridworld_navigation, language_model, molecule_generation, molecule_recognition, name_to_structure,
+    question_answering, text_reading, translation,
+)
 from training.instruction_following import InstructionFollowing
 from training.task import Task
 
@@ -149,6 +152,20 @@ RECIPES = {
         task_module=captioning,
         model_class="ShowAttendTell",
         model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 1.0, "dropout": 0.1},
+        epochs=1,
+        batch_size=64,
+        learning_rate=2e-3,
+    ),
+    "answer_scene_questions": Recipe(
+        family="question_answerer",
+        task="question_answering",
+        description="Ask, attend and answer: questions about 3x3 scenes of Fashion-MNIST items; a GRU reads the question, whose state starts the decoder that attends over a 6x6 CNN grid.",
+        dataset="Debian dataset-fashion-mnist (MIT): 80,000 training scenes composed from the 60,000 training images, each asked one question of "
+        "each kind by training/data/scene_questions.py (what is at a cell, where is an item, how many of an item, is there an item); "
+        "4,000 test questions about 1,000 scenes of the 10,000 test images; the first 200 test scenes ship in training/data/fashion_scenes_sample.npz",
+        task_module=question_answering,
+        model_class="AskAttendAnswer",
+        model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "question_units": 128, "attention_penalty": 0.0, "dropout": 0.1},
         epochs=1,
         batch_size=64,
         learning_rate=2e-3,

@@ -79,7 +79,7 @@ def evaluate_command(arguments):
     model = preset.load_model()
     task = RECIPES[preset.name].task_module
     if arguments.sample and "sample_metrics" not in preset.metadata:
-        raise ZooError(f"{preset.name} has no sample split: --sample is for the scene captioner and the molecule generator")
+        raise ZooError(f"{preset.name} has no sample split: --sample is for the scene captioner and question answerer, and the molecule generator")
     split = {"split": "sample"} if arguments.sample else {}
     measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"], **split)
     if arguments.json:
@@ -164,7 +164,7 @@ def parse_arguments(argv):
     evaluation.add_argument("preset", help="preset name or folder")
     evaluation.add_argument("--backend", choices=BACKENDS)
     evaluation.add_argument("--json", action="store_true")
-    evaluation.add_argument("--sample", action="store_true", help="the scene captioner: score the shipped sample of test scenes (no Debian package needed); the molecule generator: fewer molecules and samples")
+    evaluation.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (no Debian package needed); the molecule generator: fewer molecules and samples")
     evaluation.set_defaults(run=evaluate_command)
 
     refreshing = commands.add_parser("refresh", help="rewrite a preset with today's code, its metrics re-measured, not retrained")

@@ -19,6 +19,17 @@ FILES = ("config.json", "model.weights.h5", "vocab.json", "metadata.json", "READ
 HELD_OUT = "held_out.npz"
 
 
+def write_held_out(path, inputs):
+    """Saves encoder inputs: one array as `inputs`, or {encoder input name: array} by name."""
+    np.savez_compressed(path, **(inputs if isinstance(inputs, dict) else {"inputs": inputs}))
+
+
+def read_held_out(path):
+    """What `write_held_out` saved: the one array, or {encoder input name: array}."""
+    with np.load(path) as arrays:
+        return arrays["inputs"] if list(arrays) == ["inputs"] else {name: arrays[name] for name in arrays}
+
+
 def preset_names():
     return sorted(path.parent.name for path in PRESETS_FOLDER.glob("*/metadata.json"))
 
@@ -77,8 +88,7 @@ class Preset:
         """The encoded held-out inputs, or None where the preset ships none."""
         if "held_out_sha256" not in self.metadata:
             return None
-        with np.load(self.checked(HELD_OUT, "held_out_sha256")) as arrays:
-            return arrays["inputs"]
+        return read_held_out(self.checked(HELD_OUT, "held_out_sha256"))
 
 
 def load(name_or_dir):

@@ -1,13 +1,14 @@
 "use strict";
 // The page draws what the API returns, nothing else: a translation's alignment heatmap (SVG, source tokens
-// across, target tokens down) and, per word of a caption, the image with that step's attention over it (canvas).
+// across, target tokens down) and, per word of a caption or an answer, the image with that step's attention over it (canvas).
 // It loads nothing but this server's files.
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const CELL = 28;
 const PANEL = 168;
-const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", molecule_generation: "Sample", captioning: "Caption"};
+const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", molecule_generation: "Sample", captioning: "Caption", question_answering: "Ask"};
 let models = [];
+let picked = null;  // the image a question answerer is asked about
 
 function show(message, failed = false) {
   $("status").textContent = message;
@@ -30,8 +31,8 @@ async function call(route, options) {
 function choose() {
   const model = current();
   $("text-form").hidden = model.task === "captioning";
-  $("drop").hidden = model.task !== "captioning";
-  $("beam-option").hidden = !["translation", "captioning"].includes(model.task);
+  $("drop").hidden = !["captioning", "question_answering"].includes(model.task);
+  $("beam-option").hidden = !["translation", "captioning", "question_answering"].includes(model.task);
   $("send").textContent = VERBS[model.task];
   $("output").textContent = "";
   $("figure").replaceChildren();
@@ -109,6 +110,7 @@ function classes(result) {
 async function sendText(event) {
   event.preventDefault();
   const model = current(), text = $("text").value;
+  if (model.task === "question_answering") return ask(model, text);
   const body = {model: model.name};
   if (model.task === "language_model" || model.task === "molecule_generation") body.prompts = [text];
   else body.texts = [text];
@@ -132,8 +134,39 @@ async function sendText(event) {
   }
 }
 
+function dataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+// A question about the image picked last: the answer, and per word of it the attention over the image.
+async function ask(model, question) {
+  if (!picked) return show("choose an image to ask about first", true);
+  $("output").textContent = "";
+  $("figure").replaceChildren();
+  show("…");
+  try {
+    const body = {model: model.name, images: [await dataUrl(picked)], questions: [question], beam: Number($("beam").value)};
+    const request = {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
+    const [result, bitmap] = await Promise.all([call(model.route, request), createImageBitmap(picked)]);
+    show("");
+    $("output").textContent = result.answer;
+    $("figure").append(overlays(bitmap, result));
+  } catch (error) {
+    show(error.message, true);
+  }
+}
+
 async function sendImage(file) {
   const model = current();
+  if (model.task === "question_answering") {
+    picked = file;
+    return $("text").value ? ask(model, $("text").value) : show(`${file.name}: now ask a question about it`);
+  }
   const form = new FormData();
   form.append("image", file);
   form.append("beam", $("beam").value);
@@ -162,7 +195,11 @@ async function start() {
   for (const model of models) $("model").append(new Option(`${model.name} (${model.task.replace("_", " ")})`, model.name));
   $("model").addEventListener("change", choose);
   $("text-form").addEventListener("submit", sendText);
-  $("image").addEventListener("change", () => $("image").files[0] && sendImage($("image").files[0]));
+  $("image").addEventListener("change", () => {
+    const file = $("image").files[0];
+    $("image").value = "";  // so that choosing the same file again is a new choice
+    if (file) sendImage(file);
+  });
   const drop = $("drop");
   drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));

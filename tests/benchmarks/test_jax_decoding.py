@@ -8,7 +8,7 @@ import pytest
 from benchmarks.jax_decoding import jitted_decoding
 from zoo.core.decoding import beam_search
 from zoo.core.tokenizers import EOS_ID
-from zoo.models import AttentionSeq2Seq, ShowAttendTell
+from zoo.models import AskAttendAnswer, AttentionSeq2Seq, ShowAttendTell
 from zoo.runner import KerasRunner
 
 pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax", reason="the jitted decoder is JAX code")
@@ -26,7 +26,7 @@ def translator():
     # Random logits are nearly flat and never end; peaked ones with a likelier end give hypotheses of every length.
     model.output_projection.kernel.assign(30 * model.output_projection.kernel)
     model.output_projection.bias.assign(np.eye(12, dtype="float32")[EOS_ID])
-    return model, SOURCE
+    return model, {"source": SOURCE}
 
 
 @functools.cache
@@ -34,10 +34,18 @@ def captioner():
     keras.utils.set_random_seed(2)
     model = ShowAttendTell(10, channels=16, embedding_dim=8, decoder_units=24, attention_units=8)
     model.build_for_inputs()
-    return model, IMAGES
+    return model, {"image": IMAGES}
 
 
-@pytest.mark.parametrize("build", [translator, captioner])
+@functools.cache
+def question_answerer():
+    keras.utils.set_random_seed(2)
+    model = AskAttendAnswer(10, 10, question_units=8, channels=16, embedding_dim=8, decoder_units=24, attention_units=8)
+    model.build_for_inputs()
+    return model, {"image": IMAGES, "question": SOURCE[:4]}
+
+
+@pytest.mark.parametrize("build", [translator, captioner, question_answerer])
 @pytest.mark.parametrize("width", [1, 3])
 def test_jitted_decoding_is_the_numpy_beam_search(build, width):
     model, source = build()

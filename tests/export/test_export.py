@@ -21,6 +21,9 @@ ROLES = {
         "decoder_step": (["tokens", "state", "memory", "padding_mask", "keys"], {"logits", "state", "attention"}),
     },
     "captioner": {"encoder": (["image"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"})},
+    "question_answerer": {
+        "encoder": (["image", "tokens"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"}),
+    },
 }
 
 
@@ -42,7 +45,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
         assert all(manifest["vocabularies"][tensor["vocabulary"]] > 3 for tensor in graph["inputs"] + graph["outputs"] if "vocabulary" in tensor)
     if manifest["image"]:  # 84 x 84 scenes and worlds, 140 x 140 molecules, 28 x 336 text lines: one grid cell per 14 pixels
         height, width = manifest["image"]["height"], manifest["image"]["width"]
-        assert manifest["graphs"]["encoder"]["inputs"] == [{"name": "image", "role": "image", "shape": ["batch", height, width, 1], "dtype": "float32"}]
+        assert {"name": "image", "role": "image", "shape": ["batch", height, width, 1], "dtype": "float32"} in manifest["graphs"]["encoder"]["inputs"]
         # One row where a column reader reads each column into one annotation (read_text_lines).
         column_reader = json.loads((folder / "preset" / "config.json").read_text())["config"].get("column_units")
         assert manifest["attention_grid"] == [1 if column_reader else height // 14, width // 14] and manifest["image"]["channels"] == 1

@@ -21,10 +21,13 @@ LIMITS = ["--max-items", "6", "--max-text-chars", "300", "--max-body-mb", "1", "
 
 @pytest.fixture(scope="module")
 def server(artifacts):
-    """One server for the module: two translators, the captioner, the classifier, the language model and the molecule generator."""
+    """One server for the module: two translators, the captioner, the question answerer, the classifier, the language model and the molecule generator."""
     import httpx
 
-    names = {"numbers": "attention_en_fr_numbers", "fixed": "seq2seq_en_fr_numbers", "scenes": "sat_fashion_scenes", "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare", "molecules": "smiles_rnn_moses"}
+    names = {
+        "numbers": "attention_en_fr_numbers", "fixed": "seq2seq_en_fr_numbers", "scenes": "sat_fashion_scenes", "questions": "answer_scene_questions",
+        "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare", "molecules": "smiles_rnn_moses",
+    }
     options = [f"--artifact={name}={artifacts[preset]}" for name, preset in names.items()]
     with http_server(*options, *LIMITS, "--max-wait-ms", "50") as (url, _), httpx.Client(base_url=url, timeout=120) as client:
         yield client
@@ -52,6 +55,10 @@ def test_every_route_answers_what_the_command_line_answers(server, artifacts, sc
     uploaded = server.post("/v1/caption", files={"image": ("scene.png", image.read_bytes(), "image/png")}, data={"beam": "2"}).json()["results"]
     encoded = server.post("/v1/caption", json={"images": [base64.b64encode(image.read_bytes()).decode()], "beam": 2}).json()["results"]
     assert uploaded == encoded == [expected] and np.array(expected["attention"]).shape == (len(expected["tokens"]), 6, 6)
+    asked = ["what is at the top left?", "how many dresses are there?"]
+    answered = server.post("/v1/answer", json={"images": [base64.b64encode(image.read_bytes()).decode()] * 2, "questions": asked, "beam": 2}).json()["results"]
+    # Asked together, the two rows share a batch: the same tokens, the scores within fp32 rounding of asking each alone.
+    assert same(answered, [cli_json(artifacts["answer_scene_questions"], "--image", str(image), "--question", question, "--beam", "2") for question in asked])
     classified = server.post("/v1/classify", json={"texts": ["Nakamura"], "top_k": 5}).json()["results"]
     assert classified == [cli_json(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5")]
     generated = server.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 60, "seed": 3}).json()["results"]
@@ -109,6 +116,7 @@ def bad_requests(client):
         ("a damaged image", client.post("/v1/caption", json={"images": [base64.b64encode(png(Image.new("L", (84, 84)))[:60]).decode()]}), 422, ["images.0"]),
         ("an upload not an image", client.post("/v1/caption", files={"image": ("notes.png", b"not an image", "image/png")}), 422, ["notes.png", "not an image"]),
         ("a form without a file", client.post("/v1/caption", data={"beam": "2"}, files={"other": ("x", b"x")}), 422, ["image"]),
+        ("a question short", client.post("/v1/answer", json={"images": [scene, scene], "questions": ["is there a dress?"]}), 422, ["questions", "1 for 2 images"]),
         ("a form with a bad beam", client.post("/v1/caption", data={"beam": "wide"}, files={"image": ("scene.png", base64.b64decode(scene), "image/png")}), 422, ["beam"]),
         ("top_k too large", client.post("/v1/classify", json={"texts": ["Nakamura"], "top_k": 19}), 422, ["top_k", "18"]),
         ("length 0", client.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 0}), 422, ["length"]),
@@ -132,14 +140,14 @@ def test_every_bad_request_is_a_one_line_4xx_and_the_server_goes_on(server):
 @once
 def test_models_health_and_openapi(server):
     models = {model["name"]: model for model in server.get("/v1/models").json()["models"]}
-    assert list(models) == ["numbers", "fixed", "scenes", "surnames", "shakespeare", "molecules"]
+    assert list(models) == ["numbers", "fixed", "scenes", "questions", "surnames", "shakespeare", "molecules"]
     numbers = server.get("/v1/model", params={"model": "numbers"}).json()
     assert numbers == models["numbers"] and numbers["preset"] == "attention_en_fr_numbers" and numbers["route"] == "/v1/translate"
     assert numbers["parity"]["passed"] is True and numbers["metrics"]["test_greedy_exact_match"] > 0.9 and numbers["attention"]
     assert models["fixed"]["attention"] is False and models["scenes"]["task"] == "captioning"
     assert server.get("/health").json() == {"status": "ok", "models": list(models)}
     schema = server.get("/openapi.json").json()
-    assert {"/v1/translate", "/v1/caption", "/v1/classify", "/v1/generate", "/v1/molecules", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
+    assert {"/v1/translate", "/v1/caption", "/v1/answer", "/v1/classify", "/v1/generate", "/v1/molecules", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
     assert {"application/json", "multipart/form-data"} == set(schema["paths"]["/v1/caption"]["post"]["requestBody"]["content"])
 
 
@@ -227,12 +235,13 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @once
-def test_the_page_translates_with_a_heatmap_and_captions_with_overlays(server, scene_files):
+def test_the_page_translates_with_a_heatmap_and_captions_and_answers_with_overlays(server, scene_files):
     from playwright.sync_api import sync_playwright
 
     image, _, _ = scene_files
     expected = server.post("/v1/translate", json={"model": "numbers", "texts": ["four hundred and twenty-three"]}).json()["results"][0]
     caption = server.post("/v1/caption", files={"image": ("scene.png", image.read_bytes(), "image/png")}).json()["results"][0]
+    answer = server.post("/v1/answer", json={"images": [base64.b64encode(image.read_bytes()).decode()], "questions": ["what is at the right?"]}).json()["results"][0]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_FLAGS)
         try:
@@ -259,6 +268,13 @@ def test_the_page_translates_with_a_heatmap_and_captions_with_overlays(server, s
             assert page.locator(".overlay figcaption").all_inner_texts() == caption["tokens"]
             if SCREENSHOTS:
                 page.screenshot(path=f"{SCREENSHOTS}/caption.png", full_page=True)
+            page.select_option("#model", "questions")
+            page.set_input_files("#image", str(image))
+            page.fill("#text", "what is at the right?")
+            page.press("#text", "Enter")
+            page.wait_for_selector(".overlay canvas")
+            assert page.inner_text("#output") == answer["answer"]
+            assert page.locator(".overlay figcaption").all_inner_texts() == answer["tokens"]
             page.select_option("#model", "numbers")
             page.fill("#text", "twelvety")
             page.press("#text", "Enter")

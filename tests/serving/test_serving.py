@@ -363,6 +363,41 @@ def test_reads_a_printed_line_as_its_card_says_with_attention_along_it(artifacts
 
 
 @once
+def test_answers_questions_about_a_scene_as_its_card_says_with_attention_on_the_grid(artifacts, scene_files, tmp_path):
+    """The card's first four examples ask the first sample scene one question of each kind: served from its PNG file,
+    by --image and --question, and all four as lines of --input."""
+    png, _, _ = scene_files
+    folder, overlay = artifacts["answer_scene_questions"], tmp_path / "overlay.png"
+    examples = [e for e in json.loads((folder / "preset" / "metadata.json").read_text())["examples"] if e["source"].startswith("sample scene 0:")]
+    questions = [example["source"].split(": ", 1)[1] for example in examples]
+    result = json.loads(serve(folder, "--image", str(png), "--question", questions[0], "--json", "--overlay", str(overlay)).stdout)
+    attention = np.array(result["attention"])
+    assert result["answer"] == examples[0]["translation"] and result["tokens"][-1] == "</s>"
+    assert attention.shape == (len(result["tokens"]), 6, 6)
+    np.testing.assert_allclose(attention.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    assert overlay.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "questions.txt").write_text("".join(f"{png}\t{question}\n" for question in questions))
+    lines = json_lines(serve(folder, "--input", str(tmp_path / "questions.txt"), "--no-attention"))
+    assert [line["answer"] for line in lines] == [example["translation"] for example in examples] and len(lines) == 4
+
+
+@once
+@pytest.mark.parametrize(
+    "preset, arguments, words",
+    [
+        ("answer_scene_questions", ["--text", "a dress", "--question", "is there a dress?"], ["--question", "give --image"]),
+        ("answer_scene_questions", ["--image", "SCENE"], ["question answering", "--question"]),
+        ("answer_scene_questions", ["--image", "SCENE", "--question", "is there a unicorn?"], ["unknown", "unicorn"]),
+        ("answer_scene_questions", ["--image", "SCENE", "--question", " "], ["empty"]),
+        ("sat_fashion_scenes", ["--image", "SCENE", "--question", "is there a dress?"], ["captioning", "no --question"]),
+    ],
+)
+def test_bad_questions_are_one_line_errors(artifacts, scene_files, preset, arguments, words):
+    arguments = [str(scene_files[0]) if argument == "SCENE" else argument for argument in arguments]
+    assert_one_line_error(serve(artifacts[preset], *arguments, check=False), *words)
+
+
+@once
 def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     from PIL import Image
 

@@ -10,9 +10,12 @@ import zoo
 from tests.conftest import BACKEND, PRESETS, once
 from training.model_card import write_model_card
 from training.recipes import RECIPES
+from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
 from zoo.presets import HELD_OUT, METADATA_VERSION, Preset
+
+DECODING_TASKS = ("translation", "captioning", "question_answering")
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -26,9 +29,10 @@ def test_preset_loads_with_checked_weights(name):
 def test_list_presets_names_every_shipped_preset():
     rows = zoo.list_presets()
     assert [row["name"] for row in rows] == [
-        "attention_en_fr_bible", "attention_en_fr_numbers", "attention_iupac_to_smiles", "char_rnn_shakespeare", "interact_gridworld", "read_text_lines",
-        "rnn_surname_origin", "sat_fashion_scenes", "sat_molecule_images", "seq2seq_en_fr_bible", "seq2seq_en_fr_numbers", "seq2seq_iupac_to_smiles",
-        "seq2seq_walk_instructions", "seq2seq_walk_instructions_length_split", "smiles_rnn_moses", "walk_instructions", "walk_instructions_length_split",
+        "answer_scene_questions", "attention_en_fr_bible", "attention_en_fr_numbers", "attention_iupac_to_smiles", "char_rnn_shakespeare", "interact_gridworld",
+        "read_text_lines", "rnn_surname_origin", "sat_fashion_scenes", "sat_molecule_images", "seq2seq_en_fr_bible", "seq2seq_en_fr_numbers",
+        "seq2seq_iupac_to_smiles", "seq2seq_walk_instructions", "seq2seq_walk_instructions_length_split", "smiles_rnn_moses", "walk_instructions",
+        "walk_instructions_length_split",
     ]
     assert all(row["parameters"] > 0 and row["metrics"] for row in rows)
 
@@ -65,7 +69,7 @@ def test_preset_reproduces_its_model_card(name):
     """
     preset = Preset(name)
     options = {}
-    if preset.metadata["task"] in ("translation", "captioning"):
+    if preset.metadata["task"] in DECODING_TASKS:
         if BACKEND != "tensorflow":
             pytest.skip("decoding the test set per backend is slow; the parity gate shows every backend decodes the same tokens")
         options["beam_widths"] = (1,)
@@ -95,10 +99,10 @@ def test_presets_are_stored_as_todays_code_stores_them(name):
     assert preset.metadata["metadata_version"] == METADATA_VERSION and (preset.path / MARKER).is_file()
     with h5py.File(preset.path / "model.weights.h5") as weights:
         assert "optimizer" not in weights
-    decodes = preset.metadata["task"] in ("translation", "captioning")
+    decodes = preset.metadata["task"] in DECODING_TASKS
     assert (preset.held_out() is not None) == decodes
     if decodes:
-        assert len(preset.held_out()) == len(RECIPES[name].task_module.held_out_inputs(preset.tokenizer, preset.metadata["training"]["seed"]))
+        assert rows_of(preset.held_out()) == rows_of(RECIPES[name].task_module.held_out_inputs(preset.tokenizer, preset.metadata["training"]["seed"]))
 
 
 def test_tampered_held_out_inputs_are_refused(tmp_path):

@@ -81,6 +81,16 @@ def sample_smiles(runner, tokenizer, prefix, count, temperature, rng):
     return [prefix + tokenizer.decode(line) for line in lines]
 
 
+def rows_of(source):
+    """How many rows a source holds: an array, or {encoder input name: array} where the encoder takes several."""
+    return len(next(iter(source.values()))) if isinstance(source, dict) else len(source)
+
+
+def take(source, rows):
+    """The `rows` (an index or slice) of an array, or of every array of a dict."""
+    return {name: value[rows] for name, value in source.items()} if isinstance(source, dict) else source[rows]
+
+
 class Decoder:
     """An encoder and a decoder step, their tensors found by role once.
 
@@ -90,8 +100,7 @@ class Decoder:
 
     def __init__(self, graphs):
         self.encoder, self.step = graphs.named("encoder"), graphs.named("decoder_step")
-        (source,) = graphs.specs[self.encoder]["inputs"]
-        self.source = source["name"]
+        self.sources = [tensor["name"] for tensor in graphs.specs[self.encoder]["inputs"]]
         self.initial_state = graphs.tensor(self.encoder, "outputs", "state")
         self.previous_token, self.state = graphs.tensor(self.step, "inputs", "tokens"), graphs.tensor(self.step, "inputs", "state")
         self.memory = {
@@ -101,6 +110,15 @@ class Decoder:
         }
         self.logits, self.new_state = graphs.tensor(self.step, "outputs", "logits"), graphs.tensor(self.step, "outputs", "state")
         self.attention = graphs.tensor(self.step, "outputs", "attention")
+
+    def encoder_inputs(self, source):
+        """The encoder's feed from a source: one array for a one-input encoder, else {input name: array} naming each."""
+        if not isinstance(source, dict):
+            (name,) = self.sources
+            return {name: source}
+        if sorted(source) != sorted(self.sources):
+            raise ZooError(f"the encoder takes {', '.join(self.sources)}, not {', '.join(source)}")
+        return source
 
 
 def log_normaliser(logits):
@@ -132,10 +150,11 @@ def greedy_search(runner, source, max_length, length_penalty=1.0):
     """`beam_search` of width 1 with fewer array operations per step: each row takes its argmax and leaves the batch
     with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
     graphs = Decoder(runner.graphs)
-    encoded = runner.run(graphs.encoder, {graphs.source: source})
+    encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state, memory = encoded[graphs.initial_state], {name: encoded[output] for name, output in graphs.memory.items()}
-    ids, scores, lengths = np.zeros((len(source), max_length), "int32"), np.zeros(len(source)), np.zeros(len(source), "int64")
-    alive, token, attention = np.arange(len(source)), np.full(len(source), BOS_ID, dtype="int32"), None
+    count = rows_of(source)
+    ids, scores, lengths = np.zeros((count, max_length), "int32"), np.zeros(count), np.zeros(count, "int64")
+    alive, token, attention = np.arange(count), np.full(count, BOS_ID, dtype="int32"), None
     for step in range(max_length):
         outputs = runner.run(graphs.step, {graphs.previous_token: token, graphs.state: state, **memory})
         logits = outputs[graphs.logits]
@@ -143,7 +162,7 @@ def greedy_search(runner, source, max_length, length_penalty=1.0):
         scores[alive] += logits[np.arange(len(alive)), token] - log_normaliser(logits)
         ids[alive, step], lengths[alive] = token, step + 1
         if graphs.attention:
-            attention = np.zeros((len(source), max_length, outputs[graphs.attention].shape[1]), "float32") if attention is None else attention
+            attention = np.zeros((count, max_length, outputs[graphs.attention].shape[1]), "float32") if attention is None else attention
             attention[alive, step] = outputs[graphs.attention]
         going = token != EOS_ID
         if not going.any():
@@ -176,13 +195,13 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     if beam_width == 1 and not trace:
         return greedy_search(runner, source, max_length, length_penalty)
     graphs, width = Decoder(runner.graphs), beam_width
-    encoded = runner.run(graphs.encoder, {graphs.source: source})
+    encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
     memory = {name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}
-    alive = np.arange(len(source))  # sentences still decoding; each has `width` rows, sentence-major
-    scores = np.zeros((len(source), width))
+    alive = np.arange(rows_of(source))  # sentences still decoding; each has `width` rows, sentence-major
+    scores = np.zeros((len(alive), width))
     scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
-    token = np.full(len(source) * width, BOS_ID, dtype="int32")
+    token = np.full(len(alive) * width, BOS_ID, dtype="int32")
     finished, lengths, hashes = np.zeros(len(token), bool), np.zeros(len(token)), np.zeros(len(token), "int64")
     steps, ended, searched = [], {}, {}
     for step in range(max_length):
@@ -220,7 +239,7 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             state, token, finished, lengths, hashes = state[keep], token[keep], finished[keep], lengths[keep], hashes[keep]
             scores, alive = scores[~done], alive[~done]
             memory = {name: value[keep] for name, value in memory.items()}
-    return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(len(source))]
+    return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(rows_of(source))]
 
 
 def trace_back(steps, end, length_penalty, searched):
@@ -248,8 +267,8 @@ def trace_back(steps, end, length_penalty, searched):
 def beam_search_in_batches(runner, source, max_length, beam_width=1, batch_size=64, trace=False):
     """`beam_search` over a large array of sources, `batch_size` rows at a time."""
     results = []
-    for start in range(0, len(source), batch_size):
-        results += beam_search(runner, source[start : start + batch_size], max_length, beam_width, trace=trace)
+    for start in range(0, rows_of(source), batch_size):
+        results += beam_search(runner, take(source, slice(start, start + batch_size)), max_length, beam_width, trace=trace)
     return results
 
 

@@ -13,7 +13,7 @@ from zoo.core.contract import KINDS, ROLES
 from zoo.core.errors import ZooError
 
 FORMAT_VERSION = 3
-TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning")
+TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning", "question_answering")
 TOKENIZERS = ("char", "word", "symbols", "subword", "pair")
 DTYPES = ("int32", "float32")
 SHA256 = "sha256"

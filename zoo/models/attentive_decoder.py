@@ -35,8 +35,8 @@ class AttentiveDecoder(keras.Model):
 
     Subclasses create `target_embedding`, `dropout`, `output_projection` (and `readout_projection` with
     `tie_embeddings`) and give:
-    - `source_input()`: the encoder graph's input, and `source_role()` its declared role;
-    - `encode(source, training)` -> (memory {name: tensor}, initial state), and `memory_roles` {name: role} of
+    - `source_inputs()` {name: (keras.Input, declared role)}: the encoder graph's inputs, in the order `encode` takes them;
+    - `encode(*sources, training)` -> (memory {name: tensor}, initial state), and `memory_roles` {name: role} of
       that memory (every encoder output but the state);
     - `memory_inputs()` {name: shape}: which of those the decoder step takes;
     - `recur(embedded, state, memory)` -> (new_hidden, context, new_state, attention or None);
@@ -60,7 +60,7 @@ class AttentiveDecoder(keras.Model):
 
     def teacher_forced(self, inputs, training=None, attention_size=None):
         """Logits for every target position given the previous targets, and with `attention_size` the attention weights."""
-        memory, state = self.encode(inputs[self.source_input().name], training)
+        memory, state = self.encode(*(inputs[name] for name in self.source_inputs()), training=training)
         embedded = self.dropout(self.target_embedding(inputs["target_in"]), training=training)
         # Dropout (random state) and the output layer (one large matmul) stay outside the scan.
         hidden, context, attention = decoder_scan(
@@ -73,9 +73,9 @@ class AttentiveDecoder(keras.Model):
 
     # Output names differ from input names: tf2onnx breaks a graph whose input and output share a name.
     def encoder_graph(self):
-        source = self.source_input()
-        memory, initial_state = self.encode(source)
-        return keras.Model({source.name: source}, {**memory, "initial_state": initial_state}, name="encoder")
+        sources = {name: tensor for name, (tensor, _) in self.source_inputs().items()}
+        memory, initial_state = self.encode(*sources.values())
+        return keras.Model(sources, {**memory, "initial_state": initial_state}, name="encoder")
 
     def decoder_step_graph(self):
         memory = {name: keras.Input(shape, name=name) for name, shape in self.memory_inputs().items()}
@@ -94,8 +94,9 @@ class AttentiveDecoder(keras.Model):
         step_outputs = {"logits": role("logits", "target"), "new_state": role("state")}
         if self.has_attention:
             step_outputs["attention"] = role("attention")
+        sources = {name: declared for name, (_, declared) in self.source_inputs().items()}
         graphs = {
-            "encoder": {"kind": "encoder", "tensors": {self.source_input().name: self.source_role(), **memory, "initial_state": role("state")}},
+            "encoder": {"kind": "encoder", "tensors": {**sources, **memory, "initial_state": role("state")}},
             "decoder_step": {
                 "kind": "decoder_step",
                 "tensors": {"previous_token": role("tokens", "target"), "state": role("state"), **step_memory, **step_outputs},

@@ -57,11 +57,8 @@ class EncoderDecoder(AttentiveDecoder):
     def context_size(self):
         return self.encoder_output_dim
 
-    def source_input(self):
-        return keras.Input((None,), dtype="int32", name="source")
-
-    def source_role(self):
-        return role("tokens", "source")
+    def source_inputs(self):
+        return {"source": (keras.Input((None,), dtype="int32", name="source"), role("tokens", "source"))}
 
     def vocabularies(self):
         return {"source": self.source_vocab_size, "target": self.target_vocab_size}

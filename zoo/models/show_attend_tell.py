@@ -83,11 +83,8 @@ class ShowAttendTell(AttentiveDecoder):
     def target_embedding(self):
         return self.embedding
 
-    def source_input(self):
-        return keras.Input((*self.image_shape, 1), name="image")
-
-    def source_role(self):
-        return role("image")
+    def source_inputs(self):
+        return {"image": (keras.Input((*self.image_shape, 1), name="image"), role("image"))}
 
     def vocabularies(self):
         return {"target": self.vocab_size}
@@ -102,6 +99,15 @@ class ShowAttendTell(AttentiveDecoder):
 
     def encode(self, image, training=None):
         """The memory {annotations (batch, L, annotation_size), projected_keys} and the decoder's initial state `(batch, 2 * decoder_units)`."""
+        memory = self.annotate(image)
+        return memory, self.initial_state(ops.mean(memory["annotations"], axis=1))
+
+    def initial_state(self, summary):
+        """The LSTM's [h, c] from one vector per row (the mean annotation)."""
+        return ops.concatenate([self.init_hidden(summary), self.init_cell(summary)], axis=-1)
+
+    def annotate(self, image):
+        """The memory {annotations (batch, L, annotation_size), projected_keys} of an image."""
         # On white paper the ReLU features answer the background, and the annotations of two molecule
         # drawings barely differed (0.013 of their magnitude, against 0.20 inverted): blank paper must be 0.
         features = 1.0 - image if self.dark_ink else image
@@ -113,9 +119,7 @@ class ShowAttendTell(AttentiveDecoder):
         annotations = ops.reshape(features, (-1, self.positions, self.annotation_size))
         # The table itself, not a lookup of constant ids: tf2onnx would freeze that lookup into an extra graph input.
         annotations = annotations + self.position_embedding.embeddings
-        mean = ops.mean(annotations, axis=1)
-        memory = {"annotations": annotations, "projected_keys": self.attention.project_keys(annotations)}
-        return memory, ops.concatenate([self.init_hidden(mean), self.init_cell(mean)], axis=-1)
+        return {"annotations": annotations, "projected_keys": self.attention.project_keys(annotations)}
 
     def recur(self, embedded, state, memory):
         """One decoder step without the output layer: new hidden state, gated context, new state, attention."""
