@@ -164,7 +164,8 @@ def parse_arguments(argv):
     evaluation.add_argument("preset", help="preset name or folder")
     evaluation.add_argument("--backend", choices=BACKENDS)
     evaluation.add_argument("--json", action="store_true")
-    evaluation.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (no Debian package needed); the molecule generator: fewer molecules and samples")
+    evaluation.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (the captioner needs no Debian package; "
+        "the answerer's question-only baseline reads the training labels from it); the molecule generator: fewer molecules and samples")
     evaluation.set_defaults(run=evaluate_command)
 
     refreshing = commands.add_parser("refresh", help="rewrite a preset with today's code, its metrics re-measured, not retrained")
