@@ -66,10 +66,17 @@ class LengthBuckets(EpochBatches):
     def __init__(self, data, batch_size, seed, buckets=4):
         (self.inputs, self.targets, self.weights), self.batch_size = data, batch_size
         target_lengths = (self.weights > 0).sum(axis=1)
-        source_lengths = (self.inputs["source"] != PAD_ID).sum(axis=1)
+        source_lengths = self.source_lengths()
         order = np.argsort(target_lengths, kind="stable")
         self.groups = [(rows, source_lengths[rows].max(), target_lengths[rows].max()) for rows in np.array_split(order, buckets)]
         super().__init__(seed)
+
+    def source_lengths(self):
+        return (self.inputs["source"] != PAD_ID).sum(axis=1)
+
+    def sources(self, rows, length):
+        """The encoder's inputs of these rows, `length` long."""
+        return {"source": self.inputs["source"][rows, :length]}
 
     def plan(self, rng):
         batches = []
@@ -80,5 +87,5 @@ class LengthBuckets(EpochBatches):
 
     def batch(self, key):
         rows, source_length, target_length = key
-        inputs = {"source": self.inputs["source"][rows, :source_length], "target_in": self.inputs["target_in"][rows, :target_length]}
+        inputs = {**self.sources(rows, source_length), "target_in": self.inputs["target_in"][rows, :target_length]}
         return inputs, self.targets[rows, :target_length], self.weights[rows, :target_length]

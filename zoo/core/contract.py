@@ -9,6 +9,7 @@ from zoo.core.errors import ZooError
 ROLES = {
     "tokens": "token ids, (batch, time) right-padded with 0 or (batch,) one per row; `vocabulary` names the tokenizer side",
     "image": "pixels (batch, height, width, channels) in [0, 1]",
+    "audio": "log-mel frames (batch, time, mel bins) of `zoo.core.audio.log_mel`, right-padded with all-zero frames to a multiple of the manifest's `audio.frame_multiple`",
     "padding_mask": "1.0 at the source's real positions, 0.0 at its padding (batch, time)",
     "state": "recurrent state: a step's output of this role is its next call's input of this role",
     "memory": "what attention looks at: encoder outputs or image annotations (batch, positions, features)",

@@ -35,10 +35,11 @@ class EncoderDecoder(AttentiveDecoder):
         self.bidirectional = bidirectional
         self.dropout_rate = dropout
         self.tie_embeddings = tie_embeddings
-        self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")
-        recurrent = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[encoder_cell]
-        encoder = recurrent(encoder_units, return_sequences=True, return_state=True, name=f"encoder_{encoder_cell}")
-        self.encoder = keras.layers.Bidirectional(encoder, name="encoder") if bidirectional else encoder
+        if source_vocab_size:  # without one, a subclass reads something other than tokens with an encoder of its own
+            self.source_embedding = keras.layers.Embedding(source_vocab_size, embedding_dim, name="source_embedding")
+            recurrent = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}[encoder_cell]
+            encoder = recurrent(encoder_units, return_sequences=True, return_state=True, name=f"encoder_{encoder_cell}")
+            self.encoder = keras.layers.Bidirectional(encoder, name="encoder") if bidirectional else encoder
         self.bridge = keras.layers.Dense(decoder_units, activation="tanh", name="bridge")
         self.target_embedding = keras.layers.Embedding(target_vocab_size, embedding_dim, name="target_embedding")
         self.decoder_cell = keras.layers.GRUCell(decoder_units, name="decoder_cell")
@@ -67,6 +68,10 @@ class EncoderDecoder(AttentiveDecoder):
         """The memory {encoder_outputs, source_mask (float 1/0), projected_keys with attention} and the decoder's initial state."""
         mask = ops.not_equal(source, 0)
         outputs, *states = self.encoder(self.dropout(self.source_embedding(source), training=training), mask=mask)
+        return self.memory(outputs, states, mask)
+
+    def memory(self, outputs, states, mask):
+        """The memory and initial state from the encoder's outputs, its final states and the mask of real positions."""
         hidden = states[::2] if self.encoder_cell == "lstm" else states  # an LSTM also returns its cell states
         final = ops.concatenate(hidden, axis=-1) if len(hidden) > 1 else hidden[0]
         memory = {"encoder_outputs": outputs, "source_mask": ops.cast(mask, "float32")}
