@@ -184,7 +184,7 @@ RECIPES = {
             "mel_bins": speech_recognition.MEL_BINS, "pyramid_levels": speech_recognition.PYRAMID_LEVELS, "embedding_dim": 32, "encoder_units": 128,
             "decoder_units": 256, "attention_units": 128, "dropout": 0.1,
         },
-        epochs=4,
+        epochs=6,
         batch_size=32,
         learning_rate=2e-3,
     ),
