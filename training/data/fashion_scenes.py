@@ -52,16 +52,26 @@ def caption(layout):
     return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
+def draw_layouts(labels, count, rng):
+    """(layouts (count, 9) of item classes or EMPTY, the index of the item drawn into each cell or EMPTY) of `count`
+    scenes of 2-3 items in distinct cells: what `compose` paints, without the pixels."""
+    layouts = np.full((count, GRID * GRID), EMPTY, dtype=np.int64)
+    picks = np.full((count, GRID * GRID), EMPTY, dtype=np.int64)
+    for layout, pick in zip(layouts, picks):
+        cells = rng.choice(GRID * GRID, rng.integers(2, 4), replace=False)
+        pick[cells] = rng.integers(0, len(labels), len(cells))
+        layout[cells] = labels[pick[cells]]
+    return layouts, picks
+
+
 def compose(images, labels, count, rng):
     """`count` scenes: (pixels (count, 84, 84) uint8, layouts (count, 9) of item classes or EMPTY, captions)."""
+    layouts, picks = draw_layouts(labels, count, rng)
     scenes = np.zeros((count, SCENE_PIXELS, SCENE_PIXELS), dtype=np.uint8)
-    layouts = np.full((count, GRID * GRID), EMPTY, dtype=np.int64)
-    for scene, layout in zip(scenes, layouts):
-        cells = rng.choice(GRID * GRID, rng.integers(2, 4), replace=False)
-        for cell, index in zip(cells, rng.integers(0, len(images), len(cells))):
+    for scene, pick in zip(scenes, picks):
+        for cell in np.flatnonzero(pick != EMPTY):
             row, column = divmod(int(cell), GRID)
-            scene[row * CELL_PIXELS : (row + 1) * CELL_PIXELS, column * CELL_PIXELS : (column + 1) * CELL_PIXELS] = images[index]
-            layout[cell] = labels[index]
+            scene[row * CELL_PIXELS : (row + 1) * CELL_PIXELS, column * CELL_PIXELS : (column + 1) * CELL_PIXELS] = images[pick[cell]]
     return scenes, layouts, [caption(layout) for layout in layouts]
 
 
