@@ -79,7 +79,7 @@ def benchmark_inputs(manifest):
     """{(graph, batch): inputs} for every graph at every batch size, from a fixed seed."""
     rng = np.random.default_rng(SEED)
     return {
-        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest["vocabularies"], rng, pad=False) for tensor in spec["inputs"]}
+        (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest, rng, pad=False) for tensor in spec["inputs"]}
         for graph, spec in manifest["graphs"].items()
         for batch in BATCH_SIZES
     }

@@ -120,6 +120,8 @@ def write_artifact(preset_name, folder, formats, opset):
         # Captioners: the attention's H x W grid (attention rows reshape to it) and the image the encoder takes.
         "attention_grid": contract.get("attention_grid"),
         "image": contract.get("image"),
+        # Spellers: how serving computes the frames the encoder takes.
+        "audio": contract.get("audio"),
         # The encoded held-out inputs the parity gate decodes, shipped with the preset: no training code needed.
         "held_out": {"file": f"preset/{HELD_OUT}", "count": rows_of(held_out)} if held_out is not None else None,
         "files": {str(path.relative_to(folder)): sha256(path) for path in sorted(folder.rglob("*")) if path.is_file()},

@@ -44,17 +44,22 @@ ATTENTION_ROW_SUM_TOLERANCE = 1e-6
 ATTENTION_PADDING_TOLERANCE = 1e-7
 
 
-def random_input(spec, batch, length, vocabularies, rng, pad=True):
+def random_input(spec, batch, length, manifest, rng, pad=True):
     """A random tensor for a manifest input spec, by its role: ids for tokens, a 1/0 prefix for a padding mask,
-    pixels in [0, 1] for an image, else uniform(-1, 1).
+    pixels in [0, 1] for an image, frames in (-1, 1) for audio (`length` rounded up to the manifest's
+    `audio.frame_multiple`), else uniform(-1, 1).
 
-    With `pad`, rows after the first are cut short (ids set to 0, mask to 0) at random lengths.
+    With `pad`, rows after the first are cut short (ids, mask and frames set to 0) at random lengths.
     """
+    if spec["role"] == "audio":
+        length = -(-length // manifest["audio"]["frame_multiple"]) * manifest["audio"]["frame_multiple"]
     shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
     if spec["role"] == "padding_mask":
         values = np.ones(shape, spec["dtype"])
     elif spec["role"] == "tokens":
-        values = rng.integers(1, vocabularies[spec["vocabulary"]], size=shape).astype(spec["dtype"])
+        values = rng.integers(1, manifest["vocabularies"][spec["vocabulary"]], size=shape).astype(spec["dtype"])
+    elif spec["role"] == "audio":
+        values = rng.uniform(-1, 1, size=shape).astype(spec["dtype"])
     else:
         return rng.uniform(0 if spec["role"] == "image" else -1, 1, size=shape).astype(spec["dtype"])
     if pad and "time" in spec["shape"]:
@@ -72,7 +77,7 @@ def parity_cases(manifest, seed=0):
         for batch in BATCH_SIZES:
             for length in LENGTHS if has_time else (None,):
                 label = f"{graph}.b{batch}" + (f".t{length}" if length else "")
-                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, manifest["vocabularies"], rng) for tensor in spec["inputs"]})
+                cases[label] = (graph, {tensor["name"]: random_input(tensor, batch, length, manifest, rng) for tensor in spec["inputs"]})
     return cases
 
 

@@ -24,7 +24,7 @@ import onnx
 from keras import ops
 from onnx import TensorProto, helper, numpy_helper
 
-from zoo.models import AttentionSeq2Seq, Seq2Seq, ShowAttendTell, VanillaRNN
+from zoo.models import AttentionSeq2Seq, ListenAttendSpell, Seq2Seq, ShowAttendTell, VanillaRNN
 
 AXIS_NAMES = ("batch", "time")
 OPS = {"gru": "GRU", "lstm": "LSTM"}
@@ -36,10 +36,11 @@ class Graph:
     """Nodes and weights of one ONNX graph being built; every method returns the name of the tensor it adds (`split`: of each)."""
 
     def __init__(self):
-        self.nodes, self.weights = [], []
+        self.nodes, self.weights = [], {}
 
     def weight(self, name, array):
-        self.weights.append(numpy_helper.from_array(np.asarray(array), name))
+        """A constant; one name is one constant, however often it is asked for."""
+        self.weights.setdefault(name, numpy_helper.from_array(np.asarray(array), name))
         return name
 
     def node(self, op, inputs, outputs=None, **attributes):
@@ -61,7 +62,7 @@ class Graph:
     def model(self, name, inputs, outputs, opset):
         """The checked model; `inputs` and `outputs` map names to (ONNX dtype, shape) with axes named or sized."""
         specs = [[helper.make_tensor_value_info(key, *spec) for key, spec in values.items()] for values in (inputs, outputs)]
-        graph = helper.make_graph(self.nodes, name, *specs, initializer=self.weights)
+        graph = helper.make_graph(self.nodes, name, *specs, initializer=list(self.weights.values()))
         model = helper.make_model_gen_version(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="attention-zoo")
         onnx.checker.check_model(model, full_check=True)
         return model
@@ -117,13 +118,13 @@ def embedded_time_major(graph, ids, embedding):
     return graph.node("Gather", [table, graph.node("Transpose", [ids], perm=[1, 0])])
 
 
-def batch_major(graph, outputs, final, mask, layer, output=None):
+def batch_major(graph, outputs, final, mask, layer):
     """Recurrent outputs as Keras returns them: (batch, time, directions * units), and at padded steps either
     zeros (`zero_output_for_mask`, which Bidirectional forces on) or, as a plain Keras RNN carries its last
     output through masked steps, the final state. ONNX leaves those steps unspecified."""
     outputs = graph.node("Reshape", [graph.node("Transpose", [outputs], perm=[2, 0, 1, 3]), graph.weight("merge_last_axes", [0, 0, -1])])
     fill = graph.weight("zero", np.float32(0)) if layer.zero_output_for_mask else graph.node("Transpose", [final], perm=[1, 0, 2])
-    return graph.node("Where", [graph.node("Unsqueeze", [mask, graph.weight("feature_axis", [2])]), outputs, fill], [output] if output else None)
+    return graph.node("Where", [graph.node("Unsqueeze", [mask, graph.weight("feature_axis", [2])]), outputs, fill])
 
 
 def scan_rnn(graph, x, step_mask, batch_shape, cell, name):
@@ -178,11 +179,35 @@ def vanilla_rnn_sequence(model, opset):
 def encoder(model, opset):
     graph = Graph()
     mask, lengths = padding(graph, "source")
-    graph.node("Cast", [mask], ["source_mask"], to=TensorProto.FLOAT)
     x = embedded_time_major(graph, "source", model.source_embedding)
     layers = [model.encoder.forward_layer, model.encoder.backward_layer] if model.bidirectional else [model.encoder]
     outputs, final = recurrent(graph, x, lengths, layers, model.encoder_cell, "encoder")
-    encoder_outputs = batch_major(graph, outputs, final, mask, layers[0], "encoder_outputs")
+    return memory_graph(graph, model, batch_major(graph, outputs, final, mask, layers[0]), final, mask, {"source": (TensorProto.INT32, list(AXIS_NAMES))}, opset)
+
+
+def listener(model, opset):
+    """The speller's encoder: a bidirectional GRU node per level of the pyramid, each reading pairs of the level
+    below; a frame is padding where all its bins are 0, and a pair where its first frame is."""
+    graph = Graph()
+    loudest = graph.node("ReduceMax", [graph.node("Abs", ["frames"])], axes=[2], keepdims=0)
+    mask = graph.node("Not", [graph.node("Equal", [loudest, graph.weight("zero", np.float32(0))])])
+    x = "frames"
+    for level, layer in enumerate(model.listener):
+        x = graph.node("Reshape", [x, graph.weight(f"pairs_{level}", [0, -1, 2 * (model.mel_bins if level == 0 else model.encoder_output_dim)])])
+        every_other = [graph.weight(name, [value]) for name, value in (("start", 0), ("end", 2**31 - 1), ("time_axis", 1), ("pair_step", 2))]
+        mask = graph.node("Slice", [mask, *every_other])
+        lengths = graph.node("ReduceSum", [graph.node("Cast", [mask], to=TensorProto.INT32), graph.weight("time_axis", [1])], keepdims=0)
+        layers = [layer.forward_layer, layer.backward_layer]
+        outputs, final = recurrent(graph, graph.node("Transpose", [x], perm=[1, 0, 2]), lengths, layers, "gru", f"listener_{level}")
+        x = batch_major(graph, outputs, final, mask, layers[0])
+    return memory_graph(graph, model, x, final, mask, {"frames": (TensorProto.FLOAT, ["batch", "time", model.mel_bins])}, opset)
+
+
+def memory_graph(graph, model, encoder_outputs, final, mask, inputs, opset):
+    """The encoder graph from its top recurrent outputs (batch, time, features), their final states (directions,
+    batch, units) and the mask of real positions: the memory, the projected keys and the decoder's initial state."""
+    graph.node("Identity", [encoder_outputs], ["encoder_outputs"])
+    graph.node("Cast", [mask], ["source_mask"], to=TensorProto.FLOAT)
     # Final hidden states, forward then backward, side by side as Keras concatenates them.
     final = graph.node("Reshape", [graph.node("Transpose", [final], perm=[1, 0, 2]), graph.weight("merge_directions", [0, -1])])
     bridge = graph.node("Tanh", [graph.dense(final, model.bridge)])
@@ -196,10 +221,10 @@ def encoder(model, opset):
         "source_mask": (TensorProto.FLOAT, list(AXIS_NAMES)),
     }
     if model.has_attention:
-        graph.dense(encoder_outputs, model.attention.key_projection, "projected_keys")
+        graph.dense("encoder_outputs", model.attention.key_projection, "projected_keys")
         output_specs["projected_keys"] = (TensorProto.FLOAT, ["batch", "time", model.attention_units])
     # In the Keras graph's order, which flattens its dict of outputs by sorted key.
-    return graph.model("encoder", {"source": (TensorProto.INT32, list(AXIS_NAMES))}, dict(sorted(output_specs.items())), opset)
+    return graph.model("encoder", inputs, dict(sorted(output_specs.items())), opset)
 
 
 def attend(graph, query, attention, values, keys, mask=None):
@@ -309,6 +334,8 @@ def native_graph(model, graph_name, opset=17):
     none (VanillaRNN's `step`, the captioner's `encoder`). Takes opset 13 or later."""
     if isinstance(model, VanillaRNN) and graph_name == "sequence":
         return vanilla_rnn_sequence(model, opset)
+    if isinstance(model, ListenAttendSpell) and graph_name == "encoder":
+        return listener(model, opset)
     if isinstance(model, (Seq2Seq, AttentionSeq2Seq)) and graph_name == "encoder":
         return encoder(model, opset)
     if isinstance(model, (Seq2Seq, AttentionSeq2Seq, ShowAttendTell)) and graph_name == "decoder_step":

@@ -1,6 +1,6 @@
-"""`python -m serving ARTIFACT ...`: generate, classify, translate, caption or answer with onnxruntime, no Keras involved.
+"""`python -m serving ARTIFACT ...`: generate, classify, translate, caption, answer or spell with onnxruntime, no Keras involved.
 
-`--input FILE` takes one item per line (a prompt, a text, or an image path; blank lines are skipped) and writes
+`--input FILE` takes one item per line (a prompt, a text, or an image or WAV path; blank lines are skipped) and writes
 one JSON line per item as soon as its batch is decoded, in input order: `{"line": n, ...}` with the result, or
 `{"line": n, "error": "..."}` where that item failed while the others go on. The exit status is 1 if any failed.
 
@@ -16,14 +16,17 @@ from itertools import islice
 import numpy as np
 
 from serving.artifact import PROVIDERS, Artifact
+from serving.alignment import draw_spectrogram_alignment
 from serving.heatmap import draw_alignment
 from serving.limits import Limits
 from serving.overlay import draw_overlay, load_image
 from serving.runtime import BATCH, MAX_BEAM, MAX_GENERATED, MAX_MOLECULES, Runtime
+from zoo.core.audio import read_wav
 from zoo.core.errors import ArgumentParser, ZooError
 
 # The option that carries one item, per task.
-ITEM_OPTIONS = {"language_model": "prompt", "molecule_generation": "prompt", "classification": "text", "translation": "text", "captioning": "image", "question_answering": "image"}
+ITEM_OPTIONS = {"language_model": "prompt", "molecule_generation": "prompt", "classification": "text", "translation": "text", "captioning": "image", "question_answering": "image",
+                "speech_recognition": "audio"}
 
 
 def parse_arguments(argv):
@@ -34,6 +37,7 @@ def parse_arguments(argv):
     item.add_argument("--prompt", help="language models: text to continue; molecule generators: a SMILES prefix, or \"\" for whole molecules")
     item.add_argument("--text", help="classifiers: text to classify; translation models: text to translate")
     item.add_argument("--image", help="captioning models: an image file (any format Pillow reads; made grey and resized to the model's size)")
+    item.add_argument("--audio", help="speech recognition models: a PCM WAV file (8, 16 or 32-bit, mono or stereo, sampled at 16 kHz or more)")
     item.add_argument("--input", help="a UTF-8 file of one item per line (a leading byte-order mark is ignored; question answering: IMAGE<TAB>QUESTION), answered as JSON lines")
     parser.add_argument("--question", help="question answering models: the question about --image")
     parser.add_argument("--length", type=int, default=200, help=f"characters to generate, 1 to {MAX_GENERATED} (default 200)")
@@ -41,8 +45,8 @@ def parse_arguments(argv):
     parser.add_argument("--temperature", type=float, help="sampling temperature, finite and at least 0; 0 is greedy (default 0.8; molecule generators 1.0)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--top-k", type=int, default=3, help="classes to show, at least 1 (default 3)")
-    parser.add_argument("--beam", type=int, default=1, help=f"beam width for translation and captioning, 1 (greedy) to {MAX_BEAM} (default 1)")
-    parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file")
+    parser.add_argument("--beam", type=int, default=1, help=f"beam width for decoding models, 1 (greedy) to {MAX_BEAM} (default 1)")
+    parser.add_argument("--heatmap", help="translation of --text: write the attention alignment to this PNG file; speech recognition of --audio: the spectrogram with each character's attention under it")
     parser.add_argument("--overlay", help="captioning or question answering of --image: write the image once per word, with that step's attention over it, to this PNG file")
     parser.add_argument("--no-attention", action="store_true", help="leave the attention matrices out of the JSON (bulk jobs)")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
@@ -69,20 +73,21 @@ def check_options(arguments):
     if arguments.artifacts and not arguments.http:
         raise ZooError("--artifact NAME=DIR names artifacts for --http; give one artifact folder otherwise")
     if arguments.input is not None and (arguments.heatmap or arguments.overlay):
-        raise ZooError(f"{'--heatmap' if arguments.heatmap else '--overlay'} draws one item: use it with --{'text' if arguments.heatmap else 'image'}, not --input")
+        raise ZooError(f"{'--heatmap' if arguments.heatmap else '--overlay'} draws one item: use it with --{'text or --audio' if arguments.heatmap else 'image'}, not --input")
     if arguments.question is not None and arguments.image is None:
         raise ZooError("--question asks about an image: give --image too" + (" (with --input, give IMAGE<TAB>QUESTION per line)" if arguments.input else ""))
     if arguments.overlay and arguments.image is None:
         raise ZooError("--overlay draws the attention of a caption: give --image too")
-    if arguments.heatmap and arguments.text is None:
-        raise ZooError("--heatmap draws the attention of a translation: give --text too")
+    if arguments.heatmap and arguments.text is None and arguments.audio is None:
+        raise ZooError("--heatmap draws the attention of a translation or a spelling: give --text or --audio too")
 
 
 def temperature(arguments, default):
     return default if arguments.temperature is None else arguments.temperature
 
 
-# Per task declared in the manifest: the results for a list of items (prompts, texts or image paths), one per item.
+# Per task declared in the manifest: the results for a list of items (prompts, texts, paths, or (image path,
+# question) pairs), one per item.
 ANSWERS = {
     "language_model": lambda runtime, prompts, arguments: runtime.continuations(prompts, arguments.length, temperature(arguments, 0.8), arguments.seed),
     "molecule_generation": lambda runtime, prefixes, arguments: runtime.molecules(prefixes, arguments.count, temperature(arguments, 1.0), arguments.seed),
@@ -91,9 +96,10 @@ ANSWERS = {
     "captioning": lambda runtime, paths, arguments: runtime.caption(
         paths, lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
     ),
-    "question_answering": lambda runtime, lines, arguments: runtime.answer(
-        [image_and_question(line) for line in lines], lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
+    "question_answering": lambda runtime, items, arguments: runtime.answer(
+        items, lambda path: load_image(path, runtime.image_shape), arguments.beam, not arguments.no_attention
     ),
+    "speech_recognition": lambda runtime, paths, arguments: runtime.spell(paths, read_wav, arguments.beam, not arguments.no_attention),
 }
 
 
@@ -101,6 +107,10 @@ def image_and_question(line):
     """(image path, question) of an item IMAGE<TAB>QUESTION; a line without a tab asks an empty question, refused as such."""
     path, _, question = line.partition("\t")
     return path.strip(), question.strip()
+
+
+# Per task whose item is more than its line: the item of an --input line.
+LINE_ITEMS = {"question_answering": image_and_question}
 
 
 def write(text):
@@ -132,9 +142,9 @@ def read_items(path):
 def serve_file(runtime, arguments):
     """Answers --input batch by batch, each line as soon as its batch is done; returns (items, failures)."""
     items, failures = 0, 0
-    lines = read_items(arguments.input)
+    lines, item = read_items(arguments.input), LINE_ITEMS.get(runtime.task, str)
     while batch := list(islice(lines, BATCH)):
-        for (number, _), result in zip(batch, ANSWERS[runtime.task](runtime, [text for _, text in batch], arguments)):
+        for (number, _), result in zip(batch, ANSWERS[runtime.task](runtime, [item(text) for _, text in batch], arguments)):
             write(json.dumps({"line": number, **result}, ensure_ascii=False))
             failures += "error" in result
         items += len(batch)
@@ -153,14 +163,18 @@ def serve_item(runtime, arguments):
     if (runtime.task == "question_answering") != (arguments.question is not None):
         raise ZooError(f"{model}: " + ("give --question too" if arguments.question is None else "it takes no --question"))
     if arguments.question is not None:
-        item = f"{item}\t{arguments.question}"
+        item = (item, arguments.question.strip())
     (result,) = ANSWERS[runtime.task](runtime, [item], arguments)
     if "error" in result:
         raise ZooError(result["error"])
     if arguments.heatmap:
         if "attention" not in result:
             raise ZooError(f"{runtime.manifest['preset']} has no attention to draw: --heatmap needs an attention model")
-        draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
+        if arguments.audio:
+            frames = runtime.frames(*read_wav(arguments.audio))
+            draw_spectrogram_alignment(frames, result["attention"], result["tokens"], runtime.manifest["audio"]["frame_multiple"], arguments.heatmap)
+        else:
+            draw_alignment(result["attention"], result["source_tokens"], result["target_tokens"], arguments.heatmap)
     if arguments.overlay:
         draw_overlay(load_image(arguments.image, runtime.image_shape), np.asarray(result["attention"]), result["tokens"], arguments.overlay)
     header = {"preset": runtime.manifest["preset"], "provider": arguments.provider}
@@ -177,6 +191,7 @@ PLAIN = {
     "translation": lambda result: result["translation"],
     "captioning": lambda result: result["caption"],
     "question_answering": lambda result: result["answer"],
+    "speech_recognition": lambda result: result["spelling"],
 }
 
 

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from zoo.core.audio import log_mel, padded_frames
 from zoo.core.decoding import beam_search_in_batches, sample_ids, sample_smiles
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
@@ -19,6 +20,7 @@ BATCH = 64
 MAX_BEAM = 16
 MAX_GENERATED = 10_000  # characters per --prompt: about 2.5 s of onnxruntime on 2 cores
 MAX_MOLECULES = 10_000  # samples per prompt, sampled side by side: MOSES scores generators on 10,000
+MAX_AUDIO_SECONDS = 30  # per recording: ten times the longest training utterance, and 3,000 frames a batch row
 
 
 def each(encode, items):
@@ -116,6 +118,25 @@ class Runtime:
             for result in self.decode(self.encoder_inputs(image=pixels(np.stack(images)), tokens=pad_batch(question_ids)), beam):
                 results.append({"answer": answers.decode(result["ids"]), **self.on_grid(result, answers, attention)})
         return [{"question": item[1], **result} for item, result in zip(items, merge(len(items), good, results, errors))]
+
+    def frames(self, samples, rate):
+        """Log-mel frames of a recording as the speller's encoder takes them (the manifest's `audio` settings)."""
+        if len(samples) > MAX_AUDIO_SECONDS * rate:
+            raise ZooError(f"the audio lasts {len(samples) / rate:.1f} s, more than the {MAX_AUDIO_SECONDS} s this server spells at once")
+        return log_mel(samples, rate, self.manifest["audio"]["mel_bins"])
+
+    def spell(self, sources, load, beam=1, attention=True):
+        """Per source (`load(source)` gives its samples and sampling rate): the spelling, its tokens, score, and per
+        token the attention over the listener's positions (each `audio.frame_multiple` frames of 10 ms)."""
+        self.check_beam(beam)
+        features, good, errors = each(lambda source: self.frames(*load(source)), sources)
+        multiple, results = self.manifest["audio"]["frame_multiple"], []
+        for frames, result in zip(features, self.decode(self.encoder_inputs(audio=padded_frames(features, multiple)), beam) if features else []):
+            tokens = self.tokenizer.tokens(result["ids"] + [self.tokenizer.EOS_ID])[: len(result["attention"])]
+            positions = -(-len(frames) // multiple)  # the rest is padding, which attention never weighs
+            spelled = {"spelling": self.tokenizer.decode(result["ids"]), "tokens": tokens, "score": round(result["score"], 6), "frames": len(frames)}
+            results.append(spelled | ({"attention": rounded(result["attention"][:, :positions])} if attention else {}))
+        return merge(len(sources), good, results, errors)
 
     def check_top_k(self, top_k):
         classes = len(self.tokenizer.labels)

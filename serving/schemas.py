@@ -46,6 +46,13 @@ class AnswerRequest(Strict):
     model: Optional[str] = MODEL
 
 
+class SpellRequest(Strict):
+    audio: list[str] = Field(min_length=1, description="PCM WAV files as base64 (a `data:audio/...;base64,` prefix is allowed), sampled at 16 kHz or more")
+    beam: int = BEAM
+    attention: bool = ATTENTION
+    model: Optional[str] = MODEL
+
+
 class ClassifyRequest(Strict):
     texts: list[str] = Field(min_length=1)
     top_k: int = Field(3, ge=1, description="classes to return per text")

@@ -1,12 +1,12 @@
 """`python -m serving ARTIFACT --http`: the runtime behind an HTTP API, for one or several artifacts in one process.
 
-Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/answer`, `/v1/classify`, `/v1/generate`, `/v1/molecules`), `GET /v1/models`,
+Routes by task (`POST /v1/translate`, `/v1/caption`, `/v1/answer`, `/v1/spell`, `/v1/classify`, `/v1/generate`, `/v1/molecules`), `GET /v1/models`,
 `GET /v1/model`, `GET /health`, the OpenAPI schema at `/openapi.json`, and a page at `/`. A request names its model
 with `"model": NAME` (a form field for uploads), which may be left out when one loaded model does the route's task.
 
 Every answer that is not a result is `{"error": "one line"}` with a 4xx status (a 503 past the timeout): requests
 that cannot be read as the route's request (malformed JSON, wrong types, missing or unknown fields, a limit
-exceeded, base64 or an image that does not decode, the wrong route or model) are refused whole; an item the model
+exceeded, base64, an image or a WAV file that does not decode, the wrong route or model) are refused whole; an item the model
 cannot take (unknown words, too many tokens) fails alone in `results`, beside every other item's result.
 Results are the runtime's, so the same as `python -m serving ARTIFACT --text ... --json` gives.
 """
@@ -28,11 +28,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.limits import Limits
 from serving.overlay import load_image
-from serving.schemas import AnswerRequest, CaptionRequest, ClassifyRequest, GenerateRequest, MoleculesRequest, TranslateRequest
+from serving.schemas import AnswerRequest, CaptionRequest, ClassifyRequest, GenerateRequest, MoleculesRequest, SpellRequest, TranslateRequest
+from zoo.core.audio import read_wav
 from zoo.core.errors import ZooError
 
 ROUTES = {
-    "translation": "/v1/translate", "captioning": "/v1/caption", "question_answering": "/v1/answer", "classification": "/v1/classify",
+    "translation": "/v1/translate", "captioning": "/v1/caption", "question_answering": "/v1/answer", "speech_recognition": "/v1/spell",
+    "classification": "/v1/classify",
     "language_model": "/v1/generate", "molecule_generation": "/v1/molecules",
 }
 STATIC = Path(__file__).parent / "static"
@@ -283,6 +285,14 @@ def create_app(runtimes, limits, submit, lifespan=None):
         images = await asyncio.to_thread(lambda: [image_array(data, runtime.image_shape, limits, label) for data, label in named])
         items = list(zip(images, body.questions))
         return await answer(name, ("answer", body.beam, body.attention), items, lambda items: runtime.answer(items, lambda array: array, body.beam, body.attention))
+
+    @app.post("/v1/spell", summary="Spell speech (JSON base64 WAV): per recording the spelling, tokens, score and attention over the listener's positions")
+    async def spell(body: SpellRequest):
+        name, runtime = pick(body.model, "speech_recognition")
+        check_count(len(body.audio), "audio")
+        runtime.check_beam(body.beam)
+        recordings = [read_wav(base64_bytes(text, f"audio.{index}"), f"audio.{index}") for index, text in enumerate(body.audio)]
+        return await answer(name, ("spell", body.beam, body.attention), recordings, lambda items: runtime.spell(items, lambda item: item, body.beam, body.attention))
 
     @app.get("/v1/models", summary="Every model this server holds")
     async def models():

@@ -21,6 +21,7 @@ FAMILIES = {name: json.loads((PRESETS_FOLDER / name / "metadata.json").read_text
 # runs the full gate on every preset.
 GATED = tuple(min((name for name in PRESETS if FAMILIES[name] == family), key=lambda name: (PRESETS_FOLDER / name / "model.weights.h5").stat().st_size) for family in sorted(set(FAMILIES.values())))
 DECODE_LIMITS = {"gated": 32, "fast": 4}
+SPOKEN = {"three": "three hundred and twelve", "seventy": "seventy thousand and four"}
 
 # Tests that span every backend themselves (export, parity, serving) run once, in the tensorflow pass.
 once = pytest.mark.skipif(BACKEND != "tensorflow", reason="backend-independent: runs once, in the KERAS_BACKEND=tensorflow pass")
@@ -97,6 +98,15 @@ def scene_files(tmp_path_factory):
     Image.fromarray(scenes[0]).save(folder / "scene.png")
     Image.fromarray(scenes[0]).convert("RGB").resize((300, 300)).save(folder / "scene.jpg", quality=95)
     return folder / "scene.png", folder / "scene.jpg", captions[0]
+
+
+@pytest.fixture(scope="session")
+def spoken_files(tmp_path_factory):
+    """Two numbers spoken by espeak-ng's default American voice (a training accent, without a variant) as WAV files."""
+    folder = tmp_path_factory.mktemp("speech")
+    for name, text in SPOKEN.items():
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(folder / f"{name}.wav"), text], check=True)
+    return {text: folder / f"{name}.wav" for name, text in SPOKEN.items()}
 
 
 def same(answer, expected):

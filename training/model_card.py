@@ -116,6 +116,16 @@ def write_model_card(folder, metadata):
         lines.append("")
     if "overlay_png" in metadata:
         lines += ["## Attention over the first example's image, one panel per generated token", "", f"![attention overlay]({metadata['overlay_png']})", ""]
+    if "alignment_png" in metadata:
+        lines += [
+            "## Attention over the first example's audio",
+            "",
+            "The log-mel spectrogram (darker is louder), and under it one row per written character (`␣` a space): darker is more "
+            "attention, each of the listener's positions spanning the 80 ms it summarises.",
+            "",
+            f"![spectrogram and attention]({metadata['alignment_png']})",
+            "",
+        ]
     if "length_study" in metadata:
         rows = metadata["length_study"]
         lines += [

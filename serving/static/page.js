@@ -1,12 +1,14 @@
 "use strict";
 // The page draws what the API returns, nothing else: a translation's alignment heatmap (SVG, source tokens
-// across, target tokens down) and, per word of a caption or an answer, the image with that step's attention over it (canvas).
+// across, target tokens down), a spelling's (the audio's positions across, characters down) and, per word of a
+// caption or an answer, the image with that step's attention over it (canvas).
 // It loads nothing but this server's files.
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const CELL = 28;
 const PANEL = 168;
-const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", molecule_generation: "Sample", captioning: "Caption", question_answering: "Ask"};
+const VERBS = {translation: "Translate", classification: "Classify", language_model: "Generate", molecule_generation: "Sample", captioning: "Caption", question_answering: "Ask", speech_recognition: "Spell"};
+const DROPS = {captioning: "image/*", question_answering: "image/*", speech_recognition: "audio/wav,.wav"};
 let models = [];
 let picked = null;  // the image a question answerer is asked about
 
@@ -30,9 +32,13 @@ async function call(route, options) {
 
 function choose() {
   const model = current();
-  $("text-form").hidden = model.task === "captioning";
-  $("drop").hidden = !["captioning", "question_answering"].includes(model.task);
-  $("beam-option").hidden = !["translation", "captioning", "question_answering"].includes(model.task);
+  $("text-form").hidden = ["captioning", "speech_recognition"].includes(model.task);
+  $("drop").hidden = !(model.task in DROPS);
+  $("image").accept = DROPS[model.task] || "";
+  $("drop-hint").textContent = model.task === "speech_recognition"
+    ? "Drop a WAV recording here, or click to choose one (16 kHz or more)"
+    : "Drop an image here, or click to choose one (light items on a dark background, as in Fashion-MNIST)";
+  $("beam-option").hidden = !["translation", "captioning", "question_answering", "speech_recognition"].includes(model.task);
   $("send").textContent = VERBS[model.task];
   $("output").textContent = "";
   $("figure").replaceChildren();
@@ -161,8 +167,27 @@ async function ask(model, question) {
   }
 }
 
+// A recording spelled: the spelling, and the alignment of its characters with the audio's positions.
+async function spell(model, file) {
+  $("output").textContent = "";
+  $("figure").replaceChildren();
+  show("…");
+  try {
+    const body = {model: model.name, audio: [await dataUrl(file)], beam: Number($("beam").value)};
+    const result = await call(model.route, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
+    show("");
+    $("output").textContent = result.spelling;
+    const positions = result.attention[0].length, seconds = 0.01 * Math.ceil(result.frames / positions);
+    const times = Array.from({length: positions}, (_, position) => `${(position * seconds).toFixed(2)} s`);
+    $("figure").append(heatmap({source_tokens: times, target_tokens: result.tokens.map((token) => token === " " ? "␣" : token), attention: result.attention}));
+  } catch (error) {
+    show(error.message, true);
+  }
+}
+
 async function sendImage(file) {
   const model = current();
+  if (model.task === "speech_recognition") return spell(model, file);
   if (model.task === "question_answering") {
     picked = file;
     return $("text").value ? ask(model, $("text").value) : show(`${file.name}: now ask a question about it`);

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 from benchmarks.jax_decoding import jitted_decoding
+from zoo.core.audio import padded_frames
 from zoo.core.decoding import beam_search
 from zoo.core.tokenizers import EOS_ID
-from zoo.models import AskAttendAnswer, AttentionSeq2Seq, ShowAttendTell
+from zoo.models import AskAttendAnswer, AttentionSeq2Seq, ListenAttendSpell, ShowAttendTell
 from zoo.runner import KerasRunner
 
 pytestmark = pytest.mark.skipif(os.environ.get("KERAS_BACKEND") != "jax", reason="the jitted decoder is JAX code")
@@ -45,7 +46,17 @@ def question_answerer():
     return model, {"image": IMAGES, "question": SOURCE[:4]}
 
 
-@pytest.mark.parametrize("build", [translator, captioner, question_answerer])
+@functools.cache
+def speller():
+    keras.utils.set_random_seed(2)
+    model = ListenAttendSpell(12, mel_bins=8, pyramid_levels=2, embedding_dim=8, encoder_units=8, decoder_units=24, attention_units=8)
+    model.build_for_inputs()
+    model.output_projection.bias.assign(np.eye(12, dtype="float32")[EOS_ID])  # as for the translator: ends at varied lengths
+    frames = [np.random.default_rng(length).normal(0, 1, (length, 8)).astype("float32") for length in (30, 5, 17)]
+    return model, {"frames": padded_frames(frames, 4)}
+
+
+@pytest.mark.parametrize("build", [translator, captioner, question_answerer, speller])
 @pytest.mark.parametrize("width", [1, 3])
 def test_jitted_decoding_is_the_numpy_beam_search(build, width):
     model, source = build()

@@ -24,6 +24,10 @@ ROLES = {
     "question_answerer": {
         "encoder": (["image", "tokens"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"}),
     },
+    "speller": {
+        "encoder": (["audio"], {"memory", "padding_mask", "keys", "state"}),
+        "decoder_step": (["tokens", "state", "memory", "padding_mask", "keys"], {"logits", "state", "attention"}),
+    },
 }
 
 
@@ -49,6 +53,10 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
         # One row where a column reader reads each column into one annotation (read_text_lines).
         column_reader = json.loads((folder / "preset" / "config.json").read_text())["config"].get("column_units")
         assert manifest["attention_grid"] == [1 if column_reader else height // 14, width // 14] and manifest["image"]["channels"] == 1
+    if manifest["audio"]:  # the listener halves time at each of its levels
+        config = json.loads((folder / "preset" / "config.json").read_text())["config"]
+        assert manifest["audio"] == {"mel_bins": config["mel_bins"], "window_seconds": 0.025, "hop_seconds": 0.01, "frame_multiple": 2 ** config["pyramid_levels"]}
+        assert {"name": "frames", "role": "audio", "shape": ["batch", "time", config["mel_bins"]], "dtype": "float32"} in manifest["graphs"]["encoder"]["inputs"]
     assert (manifest["held_out"] is None) == (manifest["max_target_length"] is None)
     for relative, digest in manifest["files"].items():
         assert sha256(folder / relative) == digest

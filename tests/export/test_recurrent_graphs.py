@@ -8,7 +8,8 @@ import pytest
 
 from export.parity import ATOL, ATTENTION_ROW_SUM_TOLERANCE, RTOL
 from export.recurrent_graphs import AXIS_NAMES, native_graph
-from zoo.models import AttentionSeq2Seq, Seq2Seq, ShowAttendTell, VanillaRNN
+from zoo.core.audio import padded_frames
+from zoo.models import AttentionSeq2Seq, ListenAttendSpell, Seq2Seq, ShowAttendTell, VanillaRNN
 
 VOCAB = 12
 SIZES = {"embedding_dim": 8, "encoder_units": 6, "decoder_units": 10}
@@ -20,6 +21,7 @@ MODELS = {
     "seq2seq_lstm": ("encoder", lambda: Seq2Seq(VOCAB, 10, **SIZES, encoder_cell="lstm", bidirectional=False)),
     "attention_bidirectional_gru": ("encoder", lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, attention_units=5)),
     "attention_lstm": ("encoder", lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, encoder_cell="lstm", bidirectional=False, attention_units=5)),
+    "listener": ("encoder", lambda: ListenAttendSpell(10, mel_bins=4, pyramid_levels=2, **SIZES, attention_units=5)),
     "seq2seq_step": ("decoder_step", lambda: Seq2Seq(VOCAB, 10, **SIZES)),
     "attention_step": ("decoder_step", lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, attention_units=5)),
     "attention_step_tied": ("decoder_step", lambda: AttentionSeq2Seq(VOCAB, 10, **SIZES, attention_units=5, tie_embeddings=True)),
@@ -56,12 +58,18 @@ def padded_ids(lengths):
     return ids
 
 
+def random_frames(model, lengths):
+    """Frames of one utterance per length (in frames), padded with zero frames to the listener's multiple."""
+    rng = np.random.default_rng(len(lengths))
+    return padded_frames([rng.normal(0, 1, (length, model.mel_bins)).astype("float32") for length in lengths], model.frame_multiple)
+
+
 def graph_inputs(model, graph, lengths):
     """Inputs for one row per length: right-padded ids, or for a decoder step a token, a state and memory of that
     many source positions (the captioner's are fixed) with the padded ones masked out but not zeroed."""
     if graph.name != "decoder_step":
         (input_name,) = graph.input
-        return {input_name: padded_ids(lengths)}
+        return {input_name: random_frames(model, lengths) if input_name == "frames" else padded_ids(lengths)}
     rng = np.random.default_rng(len(lengths))
     batch, time = len(lengths), max(lengths)
     inputs = {

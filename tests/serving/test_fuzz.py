@@ -86,6 +86,22 @@ def test_captioning_never_ends_in_a_traceback(artifacts, capsys, content, beam, 
             answer(capsys, artifacts["sat_fashion_scenes"], ("--image", path), ("--beam", min(beam, 5)))
 
 
+@once
+@FUZZ
+@given(content=st.binary(max_size=3000), width=st.sampled_from([1, 2, 3, 4]), channels=st.integers(1, 3), rate=st.integers(1, 96_000), beam=KNOB)
+def test_spelling_never_ends_in_a_traceback(artifacts, capsys, content, width, channels, rate, beam):
+    import wave
+
+    with tempfile.TemporaryDirectory() as scratch:
+        garbage, recording = Path(scratch) / "garbage.wav", Path(scratch) / "recording.wav"
+        garbage.write_bytes(content)
+        with wave.open(str(recording), "wb") as wav:
+            wav.setnchannels(channels), wav.setsampwidth(width), wav.setframerate(rate)
+            wav.writeframes(content)
+        for path in (garbage, recording):
+            answer(capsys, artifacts["spell_spoken_numbers"], ("--audio", path), ("--beam", min(beam, 5)))
+
+
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
 
 

@@ -21,12 +21,12 @@ LIMITS = ["--max-items", "6", "--max-text-chars", "300", "--max-body-mb", "1", "
 
 @pytest.fixture(scope="module")
 def server(artifacts):
-    """One server for the module: two translators, the captioner, the question answerer, the classifier, the language model and the molecule generator."""
+    """One server for the module: two translators, the captioner, the question answerer, the speller, the classifier, the language model and the molecule generator."""
     import httpx
 
     names = {
         "numbers": "attention_en_fr_numbers", "fixed": "seq2seq_en_fr_numbers", "scenes": "sat_fashion_scenes", "questions": "answer_scene_questions",
-        "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare", "molecules": "smiles_rnn_moses",
+        "speech": "spell_spoken_numbers", "surnames": "rnn_surname_origin", "shakespeare": "char_rnn_shakespeare", "molecules": "smiles_rnn_moses",
     }
     options = [f"--artifact={name}={artifacts[preset]}" for name, preset in names.items()]
     with http_server(*options, *LIMITS, "--max-wait-ms", "50") as (url, _), httpx.Client(base_url=url, timeout=120) as client:
@@ -45,7 +45,7 @@ def png(image):
 
 
 @once
-def test_every_route_answers_what_the_command_line_answers(server, artifacts, scene_files):
+def test_every_route_answers_what_the_command_line_answers(server, artifacts, scene_files, spoken_files):
     image, _, _ = scene_files
     translated = server.post("/v1/translate", json={"model": "numbers", "texts": ["four hundred and twenty-three"], "beam": 4}).json()
     assert translated == {"model": "numbers", "results": [cli_json(artifacts["attention_en_fr_numbers"], "--text", "four hundred and twenty-three", "--beam", "4")]}
@@ -59,6 +59,9 @@ def test_every_route_answers_what_the_command_line_answers(server, artifacts, sc
     answered = server.post("/v1/answer", json={"images": [base64.b64encode(image.read_bytes()).decode()] * 2, "questions": asked, "beam": 2}).json()["results"]
     # Asked together, the two rows share a batch: the same tokens, the scores within fp32 rounding of asking each alone.
     assert same(answered, [cli_json(artifacts["answer_scene_questions"], "--image", str(image), "--question", question, "--beam", "2") for question in asked])
+    recordings = list(spoken_files.values())
+    spelled = server.post("/v1/spell", json={"audio": [base64.b64encode(path.read_bytes()).decode() for path in recordings], "beam": 2}).json()["results"]
+    assert same(spelled, [cli_json(artifacts["spell_spoken_numbers"], "--audio", str(path), "--beam", "2") for path in recordings])
     classified = server.post("/v1/classify", json={"texts": ["Nakamura"], "top_k": 5}).json()["results"]
     assert classified == [cli_json(artifacts["rnn_surname_origin"], "--text", "Nakamura", "--top-k", "5")]
     generated = server.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 60, "seed": 3}).json()["results"]
@@ -117,6 +120,7 @@ def bad_requests(client):
         ("an upload not an image", client.post("/v1/caption", files={"image": ("notes.png", b"not an image", "image/png")}), 422, ["notes.png", "not an image"]),
         ("a form without a file", client.post("/v1/caption", data={"beam": "2"}, files={"other": ("x", b"x")}), 422, ["image"]),
         ("a question short", client.post("/v1/answer", json={"images": [scene, scene], "questions": ["is there a dress?"]}), 422, ["questions", "1 for 2 images"]),
+        ("not a WAV file", client.post("/v1/spell", json={"audio": [base64.b64encode(b"RIFF....WAVE").decode()]}), 422, ["audio.0", "not a PCM WAV file"]),
         ("a form with a bad beam", client.post("/v1/caption", data={"beam": "wide"}, files={"image": ("scene.png", base64.b64decode(scene), "image/png")}), 422, ["beam"]),
         ("top_k too large", client.post("/v1/classify", json={"texts": ["Nakamura"], "top_k": 19}), 422, ["top_k", "18"]),
         ("length 0", client.post("/v1/generate", json={"prompts": ["ROMEO:"], "length": 0}), 422, ["length"]),
@@ -147,7 +151,7 @@ def test_models_health_and_openapi(server):
     assert models["fixed"]["attention"] is False and models["scenes"]["task"] == "captioning"
     assert server.get("/health").json() == {"status": "ok", "models": list(models)}
     schema = server.get("/openapi.json").json()
-    assert {"/v1/translate", "/v1/caption", "/v1/answer", "/v1/classify", "/v1/generate", "/v1/molecules", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
+    assert {"/v1/translate", "/v1/caption", "/v1/answer", "/v1/spell", "/v1/classify", "/v1/generate", "/v1/molecules", "/v1/model", "/v1/models", "/health"} <= set(schema["paths"])
     assert {"application/json", "multipart/form-data"} == set(schema["paths"]["/v1/caption"]["post"]["requestBody"]["content"])
 
 
@@ -235,10 +239,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
 
 
 @once
-def test_the_page_translates_with_a_heatmap_and_captions_and_answers_with_overlays(server, scene_files):
+def test_the_page_translates_and_spells_with_heatmaps_and_captions_and_answers_with_overlays(server, scene_files, spoken_files):
     from playwright.sync_api import sync_playwright
 
     image, _, _ = scene_files
+    recording = next(iter(spoken_files.values()))
+    spelled = server.post("/v1/spell", json={"audio": [base64.b64encode(recording.read_bytes()).decode()]}).json()["results"][0]
     expected = server.post("/v1/translate", json={"model": "numbers", "texts": ["four hundred and twenty-three"]}).json()["results"][0]
     caption = server.post("/v1/caption", files={"image": ("scene.png", image.read_bytes(), "image/png")}).json()["results"][0]
     answer = server.post("/v1/answer", json={"images": [base64.b64encode(image.read_bytes()).decode()], "questions": ["what is at the right?"]}).json()["results"][0]
@@ -275,6 +281,12 @@ def test_the_page_translates_with_a_heatmap_and_captions_and_answers_with_overla
             page.wait_for_selector(".overlay canvas")
             assert page.inner_text("#output") == answer["answer"]
             assert page.locator(".overlay figcaption").all_inner_texts() == answer["tokens"]
+            page.select_option("#model", "speech")
+            page.set_input_files("#image", str(recording))
+            page.wait_for_selector(".heatmap")
+            assert page.inner_text("#output") == spelled["spelling"]
+            assert page.locator(".target-label").all_text_contents() == [{" ": "␣"}.get(token, token) for token in spelled["tokens"]]
+            assert page.locator(".heatmap .cell").count() == len(spelled["tokens"]) * len(spelled["attention"][0])
             page.select_option("#model", "numbers")
             page.fill("#text", "twelvety")
             page.press("#text", "Enter")

@@ -398,6 +398,39 @@ def test_bad_questions_are_one_line_errors(artifacts, scene_files, preset, argum
 
 
 @once
+def test_spells_spoken_numbers_from_wav_files_with_attention_over_the_audio(artifacts, spoken_files, tmp_path):
+    """A number spoken by espeak-ng is spelled from its WAV file by --audio, with the spectrogram and attention drawn by
+    --heatmap, and two files and a bad line as lines of --input."""
+    folder, heatmap = artifacts["spell_spoken_numbers"], tmp_path / "alignment.png"
+    (text, path), (other_text, other_path) = spoken_files.items()
+    result = json.loads(serve(folder, "--audio", str(path), "--json", "--heatmap", str(heatmap)).stdout)
+    attention = np.array(result["attention"])
+    assert result["spelling"] == text and result["tokens"][-1] == "</s>" and "".join(result["tokens"][:-1]) == text
+    assert attention.shape == (len(result["tokens"]), -(-result["frames"] // 8))  # one position per 8 frames of 10 ms
+    np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-5)
+    assert np.mean(np.diff(attention.argmax(axis=1)) >= 0) > 0.8  # the speller reads the audio forwards
+    assert heatmap.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (tmp_path / "notes.wav").write_text("not audio")
+    (tmp_path / "files.txt").write_text(f"{path}\n{tmp_path / 'notes.wav'}\n{other_path}\n")
+    lines = json_lines(serve(folder, "--input", str(tmp_path / "files.txt"), "--no-attention", check=False))
+    assert [line.get("spelling") for line in lines] == [text, None, other_text] and "not a PCM WAV file" in lines[1]["error"]
+
+
+@once
+def test_bad_audio_is_a_one_line_error(artifacts, spoken_files, tmp_path):
+    import wave
+
+    folder = artifacts["spell_spoken_numbers"]
+    with wave.open(str(tmp_path / "phone.wav"), "wb") as phone:
+        phone.setnchannels(1), phone.setsampwidth(2), phone.setframerate(8_000)
+        phone.writeframes(b"\1\0" * 8_000)
+    assert_one_line_error(serve(folder, "--audio", str(tmp_path / "phone.wav"), check=False), "8000 Hz", "16000")
+    assert_one_line_error(serve(folder, "--audio", str(tmp_path / "missing.wav"), check=False), "cannot read", "missing.wav")
+    assert_one_line_error(serve(folder, "--text", "seven", check=False), "speech recognition model", "--audio")
+    assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], "--audio", str(next(iter(spoken_files.values()))), check=False), "--text", "not --audio")
+
+
+@once
 def test_bad_images_are_one_line_errors(artifacts, tmp_path):
     from PIL import Image
 

@@ -15,7 +15,7 @@ from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
 from zoo.presets import HELD_OUT, METADATA_VERSION, Preset
 
-DECODING_TASKS = ("translation", "captioning", "question_answering")
+DECODING_TASKS = ("translation", "captioning", "question_answering", "speech_recognition")
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -31,8 +31,8 @@ def test_list_presets_names_every_shipped_preset():
     assert [row["name"] for row in rows] == [
         "answer_scene_questions", "attention_en_fr_bible", "attention_en_fr_numbers", "attention_iupac_to_smiles", "char_rnn_shakespeare", "interact_gridworld",
         "read_text_lines", "rnn_surname_origin", "sat_fashion_scenes", "sat_molecule_images", "seq2seq_en_fr_bible", "seq2seq_en_fr_numbers",
-        "seq2seq_iupac_to_smiles", "seq2seq_walk_instructions", "seq2seq_walk_instructions_length_split", "smiles_rnn_moses", "walk_instructions",
-        "walk_instructions_length_split",
+        "seq2seq_iupac_to_smiles", "seq2seq_walk_instructions", "seq2seq_walk_instructions_length_split", "smiles_rnn_moses", "spell_spoken_numbers",
+        "walk_instructions", "walk_instructions_length_split",
     ]
     assert all(row["parameters"] > 0 and row["metrics"] for row in rows)
 

@@ -12,16 +12,20 @@ FLOOR_DECADES = 8.0  # how far below the loudest bin the quietest may lie, whate
 SAMPLE_WIDTHS = {1: ("uint8", 128.0, 128.0), 2: ("<i2", 0.0, 32768.0), 4: ("<i4", 0.0, 2147483648.0)}  # dtype, offset, scale
 
 
-def read_wav(source):
-    """(mono float32 samples in [-1, 1], sampling rate) of a PCM WAV file, given as a path or as its bytes."""
+def read_wav(source, name=None):
+    """(mono float32 samples in [-1, 1], sampling rate) of a PCM WAV file, given as a path or as its bytes (which
+    errors then call `name`)."""
+    name = name or source
     try:
         with wave.open(io.BytesIO(source) if isinstance(source, bytes) else str(source)) as wav:
             width, channels, rate = wav.getsampwidth(), wav.getnchannels(), wav.getframerate()
             data = wav.readframes(wav.getnframes())
-    except (wave.Error, EOFError) as error:
-        raise ZooError(f"not a PCM WAV file: {error}") from None
+    except OSError as error:
+        raise ZooError(f"cannot read {name}: {error.strerror or error}") from None
+    except Exception as error:  # the wave module raises assorted errors on a damaged header
+        raise ZooError(f"{name} is not a PCM WAV file ({' '.join(str(error).split()) or type(error).__name__})") from None
     if width not in SAMPLE_WIDTHS:
-        raise ZooError(f"WAV samples of {8 * width} bits are not supported (8, 16 or 32-bit PCM)")
+        raise ZooError(f"{name} has {8 * width}-bit samples; the speller reads 8, 16 or 32-bit PCM")
     dtype, offset, scale = SAMPLE_WIDTHS[width]
     samples = (np.frombuffer(data[: len(data) // (width * channels) * width * channels], dtype) - offset) / scale
     return samples.reshape(-1, channels).mean(axis=1).astype("float32"), rate

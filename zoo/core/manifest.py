@@ -13,7 +13,7 @@ from zoo.core.contract import KINDS, ROLES
 from zoo.core.errors import ZooError
 
 FORMAT_VERSION = 3
-TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning", "question_answering")
+TASKS = ("language_model", "molecule_generation", "classification", "translation", "captioning", "question_answering", "speech_recognition")
 TOKENIZERS = ("char", "word", "symbols", "subword", "pair")
 DTYPES = ("int32", "float32")
 SHA256 = "sha256"
@@ -46,12 +46,13 @@ SCHEMA = {
     "max_target_length": Optional(int),
     "attention_grid": Optional([int]),
     "image": Optional({"height": int, "width": int, "channels": int}),
+    "audio": Optional({"mel_bins": int, "window_seconds": float, "hop_seconds": float, "frame_multiple": int}),
     "held_out": Optional({"file": str, "count": int}),
     "files": {str: SHA256},
     "parity": Optional(dict),
     "manifest_sha256": SHA256,
 }
-NAMES = {int: "an integer", str: "a string", dict: "an object"}
+NAMES = {int: "an integer", float: "a number", str: "a string", dict: "an object"}
 
 
 def check(value, schema, field=""):
