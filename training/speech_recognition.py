@@ -72,29 +72,34 @@ def decode_shortest_first(model, frames, beam_widths):
     return results
 
 
-def forward_share(results):
-    """How often the attention's peak stays or moves forward from one written character to the next."""
-    moves = [np.diff(np.argmax(np.asarray(result["attention"]), axis=-1)) for result in results if len(result["attention"]) > 1]
-    return round(float(np.mean(np.concatenate(moves) >= 0)), 4) if moves else None
+def peak_moves(results):
+    """From one written character to the next: how often the attention's peak stays or moves forward (monotonic
+    attention), and how often it moves forward."""
+    moves = np.concatenate([np.diff(np.argmax(np.asarray(result["attention"]), axis=-1)) for result in results] + [np.zeros(0)])
+    share = lambda kept: round(float(np.mean(kept)), 4) if len(moves) else None
+    return {"attention_forward_share": share(moves >= 0), "attention_advance_share": share(moves > 0)}
 
 
 def evaluate(model, tokenizer, seed, split="test", beam_widths=(1, 3)):
-    """Character and word errors for greedy and beam decoding on held-out voices; attention monotonicity of greedy."""
-    frames, texts, _ = spoken_numbers.load_test(seed, MEL_BINS)
+    """Character and word errors for greedy and beam decoding on held-out voices; attention monotonicity of greedy.
+    The `sample` split is the test set's first utterances, the parity gate's."""
+    frames, texts, _ = spoken_numbers.load_test(seed, MEL_BINS, SAMPLE_SIZE if split == "sample" else spoken_numbers.TEST_SIZE)
     metrics = {f"{split}_utterances": len(frames)}
     for decoding, results in decode_shortest_first(model, frames, beam_widths).items():
         readings = [tokenizer.decode(result["ids"]) for result in results]
         metrics |= {f"{split}_{decoding}_{key}": value for key, value in reading_scores(readings, texts).items()}
         if decoding == "greedy":
-            metrics["attention_forward_share"] = forward_share(results)
+            metrics |= peak_moves(results)
     return metrics
 
 
 def card_extras(model, tokenizer, metrics, folder):
-    """The first test utterances spelled greedily, and the alignment figure of the first."""
+    """Metrics on the parity gate's utterances (what the tests recompute), the first test utterances spelled greedily,
+    and the alignment figure of the first."""
     frames, texts, voices = spoken_numbers.load_test(0, MEL_BINS, 6)
     results = decode_shortest_first(model, frames, (1,))["greedy"]
     examples = [{"source": f"{text!r} spoken by {voice}", "translation": tokenizer.decode(r["ids"]), "reference": text} for text, voice, r in zip(texts, voices, results)]
     tokens = tokenizer.tokens(results[0]["ids"] + [tokenizer.EOS_ID])[: len(results[0]["attention"])]
     draw_spectrogram_alignment(frames[0], results[0]["attention"], tokens, FRAME_MULTIPLE, Path(folder) / FIGURE)
-    return {"examples": examples, "examples_decoding": "greedy", "alignment_png": FIGURE}
+    sample = evaluate(model, tokenizer, 0, split="sample")
+    return {"sample_metrics": sample, "examples": examples, "examples_decoding": "greedy", "alignment_png": FIGURE}

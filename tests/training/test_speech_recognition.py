@@ -23,5 +23,5 @@ def test_scores_and_attention_monotonicity():
     assert scores["exact_match"] == 0.5 and scores["word_error_rate"] == 0.2
     forward = {"attention": np.eye(4)}  # the peak moves one position per character
     stuck_then_back = {"attention": np.eye(4)[[0, 0, 3, 1]]}
-    assert speech_recognition.forward_share([forward]) == 1.0
-    assert speech_recognition.forward_share([stuck_then_back]) == round(2 / 3, 4)
+    assert speech_recognition.peak_moves([forward]) == {"attention_forward_share": 1.0, "attention_advance_share": 1.0}
+    assert speech_recognition.peak_moves([stuck_then_back, {"attention": np.eye(4)[:1]}]) == {"attention_forward_share": 0.6667, "attention_advance_share": 0.3333}
