@@ -21,7 +21,7 @@ from zoo.core.manifest import FORMAT_VERSION, write_manifest
 from zoo.presets import HELD_OUT, Preset
 
 AXIS_NAMES = ("batch", "time")
-TRACE_SIZES = (2, 5)
+TRACE_SIZES = (2, 16)  # batch, time: 16 frames pair up evenly through a listener's pyramid of up to 4 levels
 
 
 def trace_inputs(graph):
