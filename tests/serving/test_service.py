@@ -144,7 +144,7 @@ def test_every_bad_request_is_a_one_line_4xx_and_the_server_goes_on(server):
 @once
 def test_models_health_and_openapi(server):
     models = {model["name"]: model for model in server.get("/v1/models").json()["models"]}
-    assert list(models) == ["numbers", "fixed", "scenes", "questions", "surnames", "shakespeare", "molecules"]
+    assert list(models) == ["numbers", "fixed", "scenes", "questions", "speech", "surnames", "shakespeare", "molecules"]
     numbers = server.get("/v1/model", params={"model": "numbers"}).json()
     assert numbers == models["numbers"] and numbers["preset"] == "attention_en_fr_numbers" and numbers["route"] == "/v1/translate"
     assert numbers["parity"]["passed"] is True and numbers["metrics"]["test_greedy_exact_match"] > 0.9 and numbers["attention"]

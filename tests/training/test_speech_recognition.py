@@ -1,7 +1,10 @@
 import numpy as np
 
+from tests.conftest import once
 from training import speech_recognition
 from training.data import spoken_numbers
+
+pytestmark = once  # data and scores, the same on every backend
 
 
 def test_test_voices_are_held_out_and_utterances_are_reproducible():

@@ -4,9 +4,11 @@ import wave
 import numpy as np
 import pytest
 
+from tests.conftest import once
 from zoo.core.audio import MAX_HZ, log_mel, padded_frames, read_wav
 from zoo.core.errors import ZooError
 
+pytestmark = once  # numpy only
 RATE = 22_050
 
 
