@@ -4,6 +4,7 @@ from keras import ops
 
 from zoo.core.audio import HOP_SECONDS, WINDOW_SECONDS
 from zoo.core.contract import role
+from zoo.layers import Pairs
 from zoo.models.attention_seq2seq import AttentionSeq2Seq
 
 
@@ -22,8 +23,7 @@ class ListenAttendSpell(AttentionSeq2Seq):
         super().__init__(None, target_vocab_size, **kwargs)
         self.mel_bins = mel_bins
         self.pyramid_levels = pyramid_levels
-        widths = [mel_bins] + [self.encoder_output_dim] * (pyramid_levels - 1)
-        self.pairs = [keras.layers.Reshape((-1, 2 * width), name=f"pairs_{level}") for level, width in enumerate(widths)]
+        self.pairs = [Pairs(name=f"pairs_{level}") for level in range(pyramid_levels)]
         self.listener = [
             keras.layers.Bidirectional(keras.layers.GRU(self.encoder_units, return_sequences=True, return_state=True), name=f"listener_{level}")
             for level in range(pyramid_levels)
@@ -49,8 +49,7 @@ class ListenAttendSpell(AttentionSeq2Seq):
         the speller's initial state from the top level's final states."""
         outputs, mask = frames, ops.any(ops.not_equal(frames, 0.0), axis=-1)
         for pairs, level in zip(self.pairs, self.listener):
-            # Padding is a suffix, so a pair is real where its first frame is.
-            outputs, mask = self.dropout(pairs(outputs), training=training), mask[:, ::2]
+            outputs, mask = self.dropout(pairs(outputs), training=training), pairs.compute_mask(outputs, mask)
             outputs, *states = level(outputs, mask=mask)
         return self.memory(outputs, states, mask)
 
