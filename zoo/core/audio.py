@@ -23,7 +23,8 @@ def read_wav(source, name=None):
     except OSError as error:
         raise ZooError(f"cannot read {name}: {error.strerror or error}") from None
     except Exception as error:  # the wave module raises assorted errors on a damaged header
-        raise ZooError(f"{name} is not a PCM WAV file ({' '.join(str(error).split()) or type(error).__name__})") from None
+        reason = " ".join(str(error).split()) or ("it ends early" if isinstance(error, EOFError) else type(error).__name__)
+        raise ZooError(f"{name} is not a PCM WAV file ({reason})") from None
     if width not in SAMPLE_WIDTHS:
         raise ZooError(f"{name} has {8 * width}-bit samples; the speller reads 8, 16 or 32-bit PCM")
     dtype, offset, scale = SAMPLE_WIDTHS[width]
