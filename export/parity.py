@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from serving.artifact import Artifact
+from zoo.core.audio import padded_length
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import Graphs
 from zoo.core.decoding import Decoder, beam_search_in_batches, padded_ids, rows_of, take
@@ -52,7 +53,7 @@ def random_input(spec, batch, length, manifest, rng, pad=True):
     With `pad`, rows after the first are cut short (ids, mask and frames set to 0) at random lengths.
     """
     if spec["role"] == "audio":
-        length = -(-length // manifest["audio"]["frame_multiple"]) * manifest["audio"]["frame_multiple"]
+        length = padded_length(length, manifest["audio"]["frame_multiple"])
     shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
     if spec["role"] == "padding_mask":
         values = np.ones(shape, spec["dtype"])

@@ -191,10 +191,10 @@ def listener(model, opset):
     graph = Graph()
     loudest = graph.node("ReduceMax", [graph.node("Abs", ["frames"])], axes=[2], keepdims=0)
     mask = graph.node("Not", [graph.node("Equal", [loudest, graph.weight("zero", np.float32(0))])])
+    every_other = [graph.weight(name, [value]) for name, value in (("start", 0), ("end", 2**31 - 1), ("time_axis", 1), ("pair_step", 2))]
     x = "frames"
     for level, layer in enumerate(model.listener):
         x = graph.node("Reshape", [x, graph.weight(f"pairs_{level}", [0, -1, 2 * (model.mel_bins if level == 0 else model.encoder_output_dim)])])
-        every_other = [graph.weight(name, [value]) for name, value in (("start", 0), ("end", 2**31 - 1), ("time_axis", 1), ("pair_step", 2))]
         mask = graph.node("Slice", [mask, *every_other])
         lengths = graph.node("ReduceSum", [graph.node("Cast", [mask], to=TensorProto.INT32), graph.weight("time_axis", [1])], keepdims=0)
         layers = [layer.forward_layer, layer.backward_layer]

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from zoo.core.audio import log_mel, padded_frames
+from zoo.core.audio import log_mel, padded_frames, padded_length
 from zoo.core.decoding import beam_search_in_batches, sample_ids, sample_smiles
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
@@ -133,7 +133,7 @@ class Runtime:
         multiple, results = self.manifest["audio"]["frame_multiple"], []
         for frames, result in zip(features, self.decode(self.encoder_inputs(audio=padded_frames(features, multiple)), beam) if features else []):
             tokens = self.tokenizer.tokens(result["ids"] + [self.tokenizer.EOS_ID])[: len(result["attention"])]
-            positions = -(-len(frames) // multiple)  # the rest is padding, which attention never weighs
+            positions = padded_length(len(frames), multiple) // multiple  # the rest is padding, which attention never weighs
             spelled = {"spelling": self.tokenizer.decode(result["ids"]), "tokens": tokens, "score": round(result["score"], 6), "frames": len(frames)}
             results.append(spelled | ({"attention": rounded(result["attention"][:, :positions])} if attention else {}))
         return merge(len(sources), good, results, errors)

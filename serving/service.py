@@ -291,7 +291,7 @@ def create_app(runtimes, limits, submit, lifespan=None):
         name, runtime = pick(body.model, "speech_recognition")
         check_count(len(body.audio), "audio")
         runtime.check_beam(body.beam)
-        recordings = [read_wav(base64_bytes(text, f"audio.{index}"), f"audio.{index}") for index, text in enumerate(body.audio)]
+        recordings = await asyncio.to_thread(lambda: [read_wav(base64_bytes(text, f"audio.{index}"), f"audio.{index}") for index, text in enumerate(body.audio)])
         return await answer(name, ("spell", body.beam, body.attention), recordings, lambda items: runtime.spell(items, lambda item: item, body.beam, body.attention))
 
     @app.get("/v1/models", summary="Every model this server holds")

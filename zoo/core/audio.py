@@ -1,4 +1,5 @@
 """Speech as the `audio` role takes it: log-mel frames computed in numpy, so that serving needs no framework."""
+import functools
 import io
 import wave
 
@@ -32,6 +33,7 @@ def read_wav(source, name=None):
     return samples.reshape(-1, channels).mean(axis=1).astype("float32"), rate
 
 
+@functools.cache  # one bank per rate, not one per recording
 def mel_filters(mel_bins, fft_size, rate):
     """Triangular filters (mel_bins, fft_size // 2 + 1) evenly spaced on the mel scale from 0 to `MAX_HZ`."""
     mel = lambda hz: 2595.0 * np.log10(1.0 + hz / 700.0)
@@ -58,10 +60,15 @@ def log_mel(samples, rate, mel_bins):
     return ((decades - decades.max()) / (FLOOR_DECADES / 2) + 1.0).astype("float32")
 
 
+def padded_length(length, multiple):
+    """`length` frames rounded up to a multiple of `multiple` (the listener halves time in pairs)."""
+    return -(-length // multiple) * multiple
+
+
 def padded_frames(features, multiple, at_least=0):
-    """(batch, time, mel_bins) of per-utterance frames, right-padded with all-zero frames to a shared length of at
-    least `at_least` that is a multiple of `multiple` (the listener halves time in pairs)."""
-    length = -(-max(at_least, *(len(frames) for frames in features)) // multiple) * multiple
+    """(batch, time, mel_bins) of per-utterance frames, right-padded with all-zero frames to a shared `padded_length`
+    of at least `at_least`."""
+    length = padded_length(max(at_least, *(len(frames) for frames in features)), multiple)
     batch = np.zeros((len(features), length, features[0].shape[1]), "float32")
     for row, frames in enumerate(features):
         batch[row, : len(frames)] = frames
