@@ -54,6 +54,17 @@ def zoo_cli(*arguments, **options):
     return run("-c", "from zoo.cli import main; main()", *arguments, **options)
 
 
+def assert_round_trips(model, inputs, folder):
+    """Rebuilt from its config, the model has the same config; saved as a `.keras` file and loaded, the same outputs."""
+    import keras
+    import numpy as np
+
+    assert type(model).from_config(model.get_config()).get_config() == model.get_config()
+    model.save(folder / "model.keras")
+    loaded = keras.saving.load_model(folder / "model.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+
+
 def assert_one_line_error(result, *words):
     """A non-zero exit with a single `error: ...` line on stderr that names the problem."""
     assert result.returncode != 0

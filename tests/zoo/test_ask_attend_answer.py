@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 
+from tests.conftest import assert_round_trips
 from zoo.core.decoding import beam_search
 from zoo.models import AskAttendAnswer
 from zoo.runner import KerasRunner
@@ -19,11 +20,7 @@ def build():
 
 def test_get_config_and_keras_file_round_trip(tmp_path):
     model = build()
-    assert AskAttendAnswer.from_config(model.get_config()).get_config() == model.get_config()
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    inputs = {"image": IMAGES, "question": QUESTIONS, "target_in": TARGET_IN}
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+    assert_round_trips(model, {"image": IMAGES, "question": QUESTIONS, "target_in": TARGET_IN}, tmp_path)
 
 
 def test_the_encoder_declares_an_image_and_a_question_and_padding_changes_nothing():

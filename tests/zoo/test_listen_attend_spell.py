@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 
+from tests.conftest import assert_round_trips
 from zoo.core.audio import padded_frames
 from zoo.models import ListenAttendSpell
 from zoo.runner import KerasRunner
@@ -19,11 +20,7 @@ def build():
 
 def test_get_config_and_keras_file_round_trip(tmp_path):
     model = build()
-    assert ListenAttendSpell.from_config(model.get_config()).get_config() == model.get_config()
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    inputs = {"frames": padded_frames(UTTERANCES, 4), "target_in": TARGET_IN}
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+    assert_round_trips(model, {"frames": padded_frames(UTTERANCES, 4), "target_in": TARGET_IN}, tmp_path)
 
 
 def test_the_pyramid_shortens_time_and_zero_frames_are_padding():

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import assert_round_trips
 from tests.zoo.test_decoding import full_log_softmax
 from zoo.core.decoding import Decoder, beam_search
 from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
@@ -32,11 +33,7 @@ def teacher_forced_log_probs(model, source, ids):
 @pytest.mark.parametrize("encoder", ENCODERS)
 def test_get_config_and_keras_file_round_trip(name, encoder, tmp_path):
     model = build(name, encoder)
-    assert CLASSES[name].from_config(model.get_config()).get_config() == model.get_config()
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    inputs = {"source": SOURCE, "target_in": TARGET_IN}
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+    assert_round_trips(model, {"source": SOURCE, "target_in": TARGET_IN}, tmp_path)
 
 
 @pytest.mark.parametrize("name", CLASSES)

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from tests.conftest import assert_round_trips
 from zoo.core.decoding import beam_search
 from zoo.models import ShowAttendTell
 from zoo.runner import KerasRunner
@@ -19,11 +20,7 @@ def build(**options):
 
 def test_get_config_and_keras_file_round_trip(tmp_path):
     model = build(attention_penalty=0.5, dark_ink=True)
-    assert ShowAttendTell.from_config(model.get_config()).get_config() == model.get_config()
-    model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    inputs = {"image": IMAGES, "target_in": TARGET_IN}
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(inputs)), keras.ops.convert_to_numpy(model(inputs)), atol=1e-6)
+    assert_round_trips(model, {"image": IMAGES, "target_in": TARGET_IN}, tmp_path)
 
 
 def test_decoder_step_replays_teacher_forcing_over_a_6x6_grid():
