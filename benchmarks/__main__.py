@@ -5,9 +5,11 @@ onnxruntime in this process and with Keras in one subprocess per backend: the ba
 imported, so this process never imports it. Every runner gets the same inputs.
 
 Decoding tables compare, on the same sources:
-- onnxruntime serving: the numpy loop `python -m serving` uses;
-- the onnxruntime floor: the graph calls that serving's search made (encoder once, decoder step once per step),
-  replayed alone from their recorded inputs: what serving would take with free bookkeeping;
+- onnxruntime serving: what `python -m serving` runs: greedy batches of up to `GRAPH_SEARCH_ROWS` rows in one call of
+  the `greedy_search` graph, larger ones and every beam search step by step, in the numpy loop;
+- for greedy decoding, the other way: step by step at batch 1, the `greedy_search` graph at batch 64;
+- the onnxruntime floor: the graph calls that a step-by-step search made (encoder once, decoder step once per step),
+  replayed alone from their recorded inputs: what the numpy loop would take with free bookkeeping;
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
   gets without exporting;
 - the same numpy loop over Keras-jax `predict_on_batch`.
@@ -41,10 +43,10 @@ from benchmarks.keras_timing import (
     timing_summary,
 )
 from export.artifact import export_preset
-from export.parity import held_out_inputs, random_input
+from export.parity import held_out_inputs, random_input, traced_graphs
 from serving.artifact import Artifact
 from zoo.core.backends import BACKENDS, run_python
-from zoo.core.decoding import beam_search, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, StepByStep, beam_search, graph_search, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.presets import preset_names
 
@@ -80,7 +82,7 @@ def benchmark_inputs(manifest):
     rng = np.random.default_rng(SEED)
     return {
         (graph, batch): {tensor["name"]: random_input(tensor, batch, SEQUENCE_LENGTH, manifest, rng, pad=False) for tensor in spec["inputs"]}
-        for graph, spec in manifest["graphs"].items()
+        for graph, spec in traced_graphs(manifest).items()
         for batch in BATCH_SIZES
     }
 
@@ -114,11 +116,17 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
     max_length = artifact.manifest["max_target_length"]
     for width, batch, batches in decoding_cases(sentences) if max_length else ():
-        recorder = Recorder(artifact)
+        recorder = Recorder(StepByStep(artifact))
         results = decode_all(partial(beam_search, recorder, max_length=max_length, beam_width=width), batches)
         served = measure(lambda: decode_all(partial(beam_search, artifact, max_length=max_length, beam_width=width), batches), decoding_repeats(repeats))
         floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
         decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
+        if width == 1 and artifact.graphs.has("greedy_search"):  # the greedy search serving does not pick at this batch size
+            if batch <= GRAPH_SEARCH_ROWS:
+                name, decode = STEPPED, partial(beam_search, StepByStep(artifact), max_length=max_length)
+            else:
+                name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
+            decoding.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), results))
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
@@ -181,7 +189,8 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     return "\n".join(lines)
 
 
-SERVED, FLOOR = "onnxruntime serving (numpy loop)", "onnxruntime floor (graph calls only)"
+SERVED, FLOOR = "onnxruntime serving", "onnxruntime floor (encoder, decoder_step calls only)"
+STEPPED, GRAPH = "onnxruntime step by step (numpy loop)", "onnxruntime greedy_search graph"
 
 
 def format_summary(decodings):

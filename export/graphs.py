@@ -14,6 +14,7 @@ import tensorflow as tf
 import tf2onnx
 
 from export.recurrent_graphs import native_graph
+from export.search_graphs import greedy_search, greedy_search_contract
 from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
@@ -32,13 +33,14 @@ def trace_inputs(graph):
     }
 
 
-def tensor_specs(values, roles, graph):
-    """Name, declared role, shape with symbolic axes and dtype of each ONNX graph input or output; renames the axes in place."""
+def tensor_specs(values, roles, graph, name_axes):
+    """Name, declared role, shape with symbolic axes and dtype of each ONNX graph input or output; with `name_axes`,
+    names the unknown axes in place (tf2onnx calls them unk__N)."""
     specs = []
     for value in values:
         shape = []
         for axis, dim in enumerate(value.type.tensor_type.shape.dim):
-            if not dim.HasField("dim_value"):
+            if name_axes and not dim.HasField("dim_value"):
                 dim.dim_param = AXIS_NAMES[min(axis, len(AXIS_NAMES) - 1)]
             shape.append(dim.dim_param or dim.dim_value)
         dtype = onnx.helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type).name
@@ -53,14 +55,15 @@ def export_onnx(model, name, graph, declared, path, opset):
     native = native_graph(model, name, opset)
     if native is None:
         graph.export(str(path), format="onnx", opset_version=opset, verbose=False)
-    else:
-        onnx.save(native, str(path))
-    proto = onnx.load(str(path))
-    inputs = tensor_specs(proto.graph.input, declared["tensors"], graph.name)
-    outputs = tensor_specs(proto.graph.output, declared["tensors"], graph.name)
+    return described(native or onnx.load(str(path)), name, declared, path, "tf2onnx" if native is None else "native")
+
+
+def described(proto, name, declared, path, converter):
+    """Saves the ONNX model to `path`, its axes named, checked; returns its manifest entry."""
+    inputs, outputs = (tensor_specs(values, declared["tensors"], name, converter == "tf2onnx") for values in (proto.graph.input, proto.graph.output))
     onnx.save(proto, str(path))
     onnx.checker.check_model(str(path), full_check=True)
-    return {"kind": declared["kind"], "onnx": path.name, "converter": "tf2onnx" if native is None else "native", "inputs": inputs, "outputs": outputs}
+    return {"kind": declared["kind"], "onnx": path.name, "converter": converter, "inputs": inputs, "outputs": outputs}
 
 
 def positional(graph):
@@ -92,6 +95,10 @@ def write_artifact(preset_name, folder, formats, opset):
     for name, graph in graphs.items():
         graph(trace_inputs(graph))
         manifest_graphs[name] = export_onnx(model, name, graph, contract["graphs"][name], folder / f"{name}.onnx", opset)
+    if "decoder_step" in graphs:
+        step = onnx.load(str(folder / "decoder_step.onnx"))
+        declared = greedy_search_contract(contract["graphs"]["decoder_step"])
+        manifest_graphs["greedy_search"] = described(greedy_search(step), "greedy_search", declared, folder / "greedy_search.onnx", "native")
     if "savedmodel" in formats:
         export_saved_model(graphs, folder / "saved_model")
     shutil.copytree(preset.path, folder / "preset", ignore=shutil.ignore_patterns(MARKER))

@@ -16,7 +16,7 @@ from serving.artifact import Artifact
 from zoo.core.audio import padded_length
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import Graphs
-from zoo.core.decoding import Decoder, beam_search_in_batches, padded_ids, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, Decoder, StepByStep, beam_search_in_batches, padded_ids, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.manifest import read_manifest, write_manifest
@@ -69,11 +69,17 @@ def random_input(spec, batch, length, manifest, rng, pad=True):
     return values
 
 
+def traced_graphs(manifest):
+    """The graphs that have a Keras counterpart: all but `greedy_search`, which export builds around the decoder
+    step and the gate checks by its decodings (`check_greedy_search`)."""
+    return {name: spec for name, spec in manifest["graphs"].items() if spec["kind"] != "greedy_search"}
+
+
 def parity_cases(manifest, seed=0):
     """{"graph/b{batch}/t{length}": (graph, inputs)} over the batch sizes and, where there is a time axis, lengths."""
     rng = np.random.default_rng(seed)
     cases = {}
-    for graph, spec in manifest["graphs"].items():
+    for graph, spec in traced_graphs(manifest).items():
         has_time = any("time" in tensor["shape"] for tensor in spec["inputs"])
         for batch in BATCH_SIZES:
             for length in LENGTHS if has_time else (None,):
@@ -188,7 +194,7 @@ def compare_decodings(expected, other):
 def tensor_rows(manifest, cases, reference, candidates):
     """One row per output tensor and candidate, over all cases of its graph, against onnxruntime on the CPU."""
     rows = []
-    for graph, spec in manifest["graphs"].items():
+    for graph, spec in traced_graphs(manifest).items():
         graph_cases = [case for case, (case_graph, _) in cases.items() if case_graph == graph]
         for output in spec["outputs"]:
             keys = [f"{case}/{output['name']}" for case in graph_cases]
@@ -208,6 +214,40 @@ def check_decoding(expected, references, backends):
                 {"decoding": f"beam{width}", "candidate": f"keras-{backend}", "sentences": len(fields["ids"]), "differing": differing, "near_ties": near_ties, "passed": differing == near_ties}
             )
     return {"rows": rows, "near_tie": DECODING_TIE}
+
+
+def first_difference(a, b):
+    """The first step at which two id lists differ, an end counting as a token."""
+    return next((step for step, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def check_greedy_search(session, source, max_length, expected):
+    """The artifact's `greedy_search` graph, in the batches serving gives it, against greedy decoding step by step
+    (`expected`, its trace), both on onnxruntime: the same ids but where the step-by-step search chose within
+    DECODING_TIE of the runner-up, and for the same ids, scores within DECODING_TIE and attention within the
+    tensors' tolerance."""
+    searched = beam_search_in_batches(session, source, max_length, 1, GRAPH_SEARCH_ROWS)
+    stepped = beam_search_in_batches(StepByStep(session), source, max_length, 1, DECODING_BATCH)
+    differing, near_ties, score_diff, attention_diff = 0, 0, 0.0, 0.0
+    for row, (a, b) in enumerate(zip(stepped, searched)):
+        if a["ids"] != b["ids"]:
+            step = first_difference(a["ids"], b["ids"])
+            differing += 1
+            near_ties += int(expected["beam_scores"][row, step, 0] - expected["runner_up"][row, step] <= DECODING_TIE)
+            continue
+        score_diff = max(score_diff, abs(a["score"] - b["score"]))
+        if a["attention"] is not None:
+            attention_diff = max(attention_diff, float(np.abs(a["attention"] - b["attention"]).max()))
+    return {
+        "decoding": "greedy_search graph",
+        "candidate": "decoder_step step by step",
+        "sentences": len(searched),
+        "differing": differing,
+        "near_ties": near_ties,
+        "max_score_diff": score_diff,
+        "max_attention_diff": attention_diff,
+        "passed": differing == near_ties and score_diff <= DECODING_TIE and attention_diff <= ATOL,
+    }
 
 
 def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
@@ -247,6 +287,8 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
         decoding = {"skipped": f"{manifest['preset']} ships no held-out inputs to decode"}
     else:
         decoding = check_decoding(expected, references, backends)
+        if session.graphs.has("greedy_search"):
+            decoding["rows"].append(check_greedy_search(session, source, manifest["max_target_length"], expected[1]))
     report = {
         "tolerance": {"atol": ATOL, "rtol": RTOL},
         "batch_sizes": list(BATCH_SIZES),
@@ -280,6 +322,7 @@ def format_report(report):
         lines.append(
             f"{row['decoding']} decoding of {row['sentences']} held-out sentences, onnxruntime vs {row['candidate']}: "
             f"{row['differing']} differ" + (f", {row['near_ties']} of them where the searches parted at a near-tie (< {DECODING_TIE:g})" if row["differing"] else "")
+            + (f"; the others' scores within {row['max_score_diff']:.1e}, attention within {row['max_attention_diff']:.1e}" if "max_score_diff" in row else "")
             + f" {'pass' if row['passed'] else 'FAIL'}"
         )
     if "skipped" in report["decoding"]:
@@ -308,7 +351,8 @@ def format_summary(manifests):
         if rows:
             differing, ties = sum(row["differing"] for row in rows), sum(row["near_ties"] for row in rows)
             widths = sorted({row["decoding"] for row in rows})
-            decoded = f"{rows[0]['sentences']} x {len({row['candidate'] for row in rows})} ({', '.join(widths)}), {differing} ({ties})"
+            runtimes = len({row["candidate"] for row in rows if row["candidate"].startswith("keras-")})
+            decoded = f"{rows[0]['sentences']} x {runtimes} ({', '.join(widths)}), {differing} ({ties})"
         lines.append(
             f"| {manifest['preset']} | {len(report['rows'])} | {worst['max_abs_diff']:.2e} ({worst['graph']}/{worst['tensor']}, {worst['candidate']}) | "
             f"{attention} | {decoded} | {'passed' if report['passed'] else 'FAILED'} |"

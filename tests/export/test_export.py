@@ -5,7 +5,7 @@ import numpy as np
 import onnx
 import pytest
 
-from export.parity import DECODING_TIE, compare_decodings, decodings, failures, parity_cases
+from export.parity import DECODING_TIE, compare_decodings, decodings, failures, parity_cases, traced_graphs
 from tests.conftest import BACKENDS, DECODE_LIMITS, FAMILIES, GATED, PRESETS, assert_one_line_error, once, zoo_cli
 from zoo.core.contract import Graphs
 from zoo.core.folders import MARKER, sha256
@@ -13,20 +13,29 @@ from zoo.core.manifest import read_manifest, write_manifest
 from zoo.core.tokenizers import BOS_ID, EOS_ID
 
 # The roles each kind of graph declares, inputs then outputs, by preset family.
+SEARCH = {"greedy_search": (["state", "length_limit"], {"tokens", "log_probs"})}
+ATTENTIVE_SEARCH = {"greedy_search": (["state", "memory", "keys", "length_limit"], {"tokens", "log_probs", "attention"})}
+MASKED_SEARCH = {"greedy_search": (["state", "memory", "padding_mask", "keys", "length_limit"], {"tokens", "log_probs", "attention"})}
 ROLES = {
     "vanilla_rnn": {"sequence": (["tokens"], {"logits", "state"}), "step": (["tokens", "state"], {"logits", "state"})},
-    "seq2seq": {"encoder": (["tokens"], {"memory", "padding_mask", "state"}), "decoder_step": (["tokens", "state"], {"logits", "state"})},
+    "seq2seq": {"encoder": (["tokens"], {"memory", "padding_mask", "state"}), "decoder_step": (["tokens", "state"], {"logits", "state"}), **SEARCH},
     "attention_seq2seq": {
         "encoder": (["tokens"], {"memory", "padding_mask", "keys", "state"}),
         "decoder_step": (["tokens", "state", "memory", "padding_mask", "keys"], {"logits", "state", "attention"}),
+        **MASKED_SEARCH,
     },
-    "captioner": {"encoder": (["image"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"})},
+    "captioner": {
+        "encoder": (["image"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"}), **ATTENTIVE_SEARCH,
+    },
     "question_answerer": {
-        "encoder": (["image", "tokens"], {"memory", "keys", "state"}), "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"}),
+        "encoder": (["image", "tokens"], {"memory", "keys", "state"}),
+        "decoder_step": (["tokens", "state", "memory", "keys"], {"logits", "state", "attention"}),
+        **ATTENTIVE_SEARCH,
     },
     "speller": {
         "encoder": (["audio"], {"memory", "padding_mask", "keys", "state"}),
         "decoder_step": (["tokens", "state", "memory", "padding_mask", "keys"], {"logits", "state", "attention"}),
+        **MASKED_SEARCH,
     },
 }
 
@@ -41,7 +50,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     assert set(manifest["graphs"]) == set(expected)
     for graph_name, graph in manifest["graphs"].items():
         onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
-        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"])
+        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"] if tensor["role"] != "length_limit")
         inputs, outputs = expected[graph_name]
         logits = "class_logits" if manifest["task"] == "classification" else "logits"
         assert sorted(tensor["role"] for tensor in graph["inputs"]) == sorted(inputs)
@@ -75,10 +84,11 @@ def test_parity_gate_passes(artifacts, name):
     candidates = {row["candidate"] for row in report["rows"]}
     assert candidates == {f"keras-{backend}" for backend in backends} | ({"savedmodel"} if name in GATED else set())
     assert report["passed"], failures(report)
-    outputs = {output["name"] for graph in manifest["graphs"].values() for output in graph["outputs"]}
+    outputs = {output["name"] for graph in traced_graphs(manifest).values() for output in graph["outputs"]}
     assert {row["tensor"] for row in report["rows"]} == outputs
     if manifest["max_target_length"]:
-        assert {(row["decoding"], row["candidate"]) for row in report["decoding"]["rows"]} == {(f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in backends}
+        searches = {(f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in backends} | {("greedy_search graph", "decoder_step step by step")}
+        assert {(row["decoding"], row["candidate"]) for row in report["decoding"]["rows"]} == searches
         assert all(row["sentences"] == DECODE_LIMITS["gated" if name in GATED else "fast"] for row in report["decoding"]["rows"])
     if any(graph["kind"] == "decoder_step" and Graphs(manifest["graphs"]).tensor(name_, "outputs", "attention") for name_, graph in manifest["graphs"].items()):
         assert set(report["attention_invariants"]) == candidates | {"onnxruntime-cpu"}
@@ -182,7 +192,7 @@ def test_parity_summary_is_one_row_per_artifact_from_its_stored_report(artifacts
     attentive = next(name for name in GATED if FAMILIES[name] == "attention_seq2seq")  # its gate decoded on every backend
     lines = zoo_cli("parity", "--summary", str(artifacts["rnn_surname_origin"]), str(artifacts[attentive])).stdout.strip().splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| rnn_surname_origin", f"| {attentive}"]
-    assert lines[3].endswith(f"{DECODE_LIMITS['gated']} x 3 (beam1, beam4), 0 (0) | passed |")
+    assert lines[3].endswith(f"{DECODE_LIMITS['gated']} x 3 (beam1, beam4, greedy_search graph), 0 (0) | passed |")
     assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), str(artifacts[attentive]), check=False), "--summary")
 
 

@@ -16,11 +16,14 @@ ROLES = {
     "keys": "the attention's projection of the memory (U h_i), computed once per source",
     "logits": "scores over the next token's vocabulary",
     "class_logits": "scores over a classifier's classes",
-    "attention": "attention weights over the memory's positions (batch, positions)",
+    "attention": "attention weights over the memory's positions (batch, positions), or per emitted token (batch, steps, positions)",
+    "length_limit": "the most tokens a search emits per row (1,)",
+    "log_probs": "the log-probability of each emitted token (batch, steps), 0 after the row's end",
 }
 # How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
-# reads the source once and `decoder_step` emits one target token per call.
-KINDS = ("sequence", "step", "encoder", "decoder_step")
+# reads the source once and `decoder_step` emits one target token per call, or `greedy_search` (export's, not the
+# model's) runs the decoder step until every row has ended: greedy decoding in one call.
+KINDS = ("sequence", "step", "encoder", "decoder_step", "greedy_search")
 
 
 def role(name, vocabulary=None):
@@ -42,6 +45,10 @@ class Graphs:
         if len(names) != 1:
             raise ZooError(f"expected one graph of kind {kind!r}, found {len(names)}")
         return names[0]
+
+    def without(self, kind):
+        """These graphs less those of `kind`."""
+        return Graphs({name: spec for name, spec in self.specs.items() if spec["kind"] != kind})
 
     def has(self, kind):
         return any(spec["kind"] == kind for spec in self.specs.values())
