@@ -5,9 +5,9 @@ onnxruntime in this process and with Keras in one subprocess per backend: the ba
 imported, so this process never imports it. Every runner gets the same inputs.
 
 Decoding tables compare, on the same sources:
-- onnxruntime serving: what `python -m serving` runs: greedy batches of up to `GRAPH_SEARCH_ROWS` rows in one call of
-  the `greedy_search` graph, larger ones and every beam search step by step, in the numpy loop;
-- for greedy decoding, the other way: step by step at batch 1, the `greedy_search` graph at batch 64;
+- onnxruntime serving: what `python -m serving` runs: batches of up to `GRAPH_SEARCH_ROWS` sources in one call of
+  the `greedy_search` or `beam_search` graph, larger ones step by step, in the numpy loop;
+- the other way, which serving does not take at that batch size: step by step at batch 1, the search graph at 64;
 - the onnxruntime floor: the graph calls that a step-by-step search made (encoder once, decoder step once per step),
   replayed alone from their recorded inputs: what the numpy loop would take with free bookkeeping;
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
@@ -46,7 +46,7 @@ from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input, traced_graphs
 from serving.artifact import Artifact
 from zoo.core.backends import BACKENDS, run_python
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, StepByStep, beam_search, graph_search, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, StepByStep, beam_search, graph_beam_search, graph_search, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.presets import preset_names
 
@@ -121,11 +121,13 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         served = measure(lambda: decode_all(partial(beam_search, artifact, max_length=max_length, beam_width=width), batches), decoding_repeats(repeats))
         floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
         decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
-        if width == 1 and artifact.graphs.has("greedy_search"):  # the greedy search serving does not pick at this batch size
+        if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size
             if batch <= GRAPH_SEARCH_ROWS:
-                name, decode = STEPPED, partial(beam_search, StepByStep(artifact), max_length=max_length)
-            else:
+                name, decode = STEPPED, partial(beam_search, StepByStep(artifact), max_length=max_length, beam_width=width)
+            elif width == 1:
                 name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
+            else:
+                name, decode = GRAPH, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width)
             decoding.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), results))
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
@@ -190,7 +192,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
 
 
 SERVED, FLOOR = "onnxruntime serving", "onnxruntime floor (encoder, decoder_step calls only)"
-STEPPED, GRAPH = "onnxruntime step by step (numpy loop)", "onnxruntime greedy_search graph"
+STEPPED, GRAPH = "onnxruntime step by step (numpy loop)", "onnxruntime search graph (one call)"
 
 
 def format_summary(decodings):

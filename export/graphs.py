@@ -14,7 +14,7 @@ import tensorflow as tf
 import tf2onnx
 
 from export.recurrent_graphs import native_graph
-from export.search_graphs import greedy_search, greedy_search_contract
+from export.search_graphs import beam_search, beam_search_contract, greedy_search, greedy_search_contract
 from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
@@ -99,6 +99,8 @@ def write_artifact(preset_name, folder, formats, opset):
         step = onnx.load(str(folder / "decoder_step.onnx"))
         declared = greedy_search_contract(contract["graphs"]["decoder_step"])
         manifest_graphs["greedy_search"] = described(greedy_search(step), "greedy_search", declared, folder / "greedy_search.onnx", "native")
+        declared = beam_search_contract(contract["graphs"]["decoder_step"])
+        manifest_graphs["beam_search"] = described(beam_search(step), "beam_search", declared, folder / "beam_search.onnx", "native")
     if "savedmodel" in formats:
         export_saved_model(graphs, folder / "saved_model")
     shutil.copytree(preset.path, folder / "preset", ignore=shutil.ignore_patterns(MARKER))

@@ -16,7 +16,7 @@ from serving.artifact import Artifact
 from zoo.core.audio import padded_length
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import Graphs
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, Decoder, StepByStep, beam_search_in_batches, padded_ids, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, Decoder, StepByStep, beam_search_in_batches, graph_beam_search, greedy_search, padded_ids, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.manifest import read_manifest, write_manifest
@@ -72,7 +72,7 @@ def random_input(spec, batch, length, manifest, rng, pad=True):
 def traced_graphs(manifest):
     """The graphs that have a Keras counterpart: all but `greedy_search`, which export builds around the decoder
     step and the gate checks by its decodings (`check_greedy_search`)."""
-    return {name: spec for name, spec in manifest["graphs"].items() if spec["kind"] != "greedy_search"}
+    return {name: spec for name, spec in manifest["graphs"].items() if spec["kind"] not in ("greedy_search", "beam_search")}
 
 
 def parity_cases(manifest, seed=0):
@@ -157,14 +157,16 @@ def held_out_inputs(artifact):
 def decodings(runner, source, max_length):
     """{width: {field: array}} for greedy and beam decoding of `source` by `runner`: the ids, the scores and the
     search traces, padded over steps."""
-    arrays = {}
-    for width in DECODING_BEAM_WIDTHS:
-        results = beam_search_in_batches(runner, source, max_length, width, DECODING_BATCH, trace=True)
-        traces = [result["trace"] for result in results]
-        steps = np.array([len(trace["runner_up"]) for trace in traces])
-        arrays[width] = {"ids": padded_ids(results), "score": np.array([result["score"] for result in results]), "steps": steps}
-        for field in ("beams", "beam_scores", "runner_up"):
-            arrays[width][field] = np.stack([np.pad(trace[field], [(0, steps.max() - length)] + [(0, 0)] * (trace[field].ndim - 1)) for trace, length in zip(traces, steps)])
+    return {width: traced_arrays(beam_search_in_batches(runner, source, max_length, width, DECODING_BATCH, trace=True)) for width in DECODING_BEAM_WIDTHS}
+
+
+def traced_arrays(results):
+    """{field: array} of traced search results: the ids, the scores and the search traces, padded over steps."""
+    traces = [result["trace"] for result in results]
+    steps = np.array([len(trace["runner_up"]) for trace in traces])
+    arrays = {"ids": padded_ids(results), "score": np.array([result["score"] for result in results]), "steps": steps}
+    for field in ("beams", "beam_scores", "runner_up"):
+        arrays[field] = np.stack([np.pad(trace[field], [(0, steps.max() - length)] + [(0, 0)] * (trace[field].ndim - 1)) for trace, length in zip(traces, steps)])
     return arrays
 
 
@@ -221,33 +223,46 @@ def first_difference(a, b):
     return next((step for step, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
-def check_greedy_search(session, source, max_length, expected):
-    """The artifact's `greedy_search` graph, in the batches serving gives it, against greedy decoding step by step
-    (`expected`, its trace), both on onnxruntime: the same ids but where the step-by-step search chose within
-    DECODING_TIE of the runner-up, and for the same ids, scores within DECODING_TIE and attention within the
+def check_search_graphs(session, source, max_length, expected):
+    """Rows for the artifact's `greedy_search` and `beam_search` graphs, run in the batches serving gives them,
+    against the same searches step by step (`expected`, their traces), both on onnxruntime: the same ids but where
+    the searches parted at a near-tie, and for the same ids, scores within DECODING_TIE and attention within the
     tensors' tolerance."""
-    searched = beam_search_in_batches(session, source, max_length, 1, GRAPH_SEARCH_ROWS)
-    stepped = beam_search_in_batches(StepByStep(session), source, max_length, 1, DECODING_BATCH)
-    differing, near_ties, score_diff, attention_diff = 0, 0, 0.0, 0.0
-    for row, (a, b) in enumerate(zip(stepped, searched)):
-        if a["ids"] != b["ids"]:
-            step = first_difference(a["ids"], b["ids"])
-            differing += 1
-            near_ties += int(expected["beam_scores"][row, step, 0] - expected["runner_up"][row, step] <= DECODING_TIE)
+    batches = [take(source, slice(start, start + GRAPH_SEARCH_ROWS)) for start in range(0, rows_of(source), GRAPH_SEARCH_ROWS)]
+    rows = []
+    for width in DECODING_BEAM_WIDTHS:
+        kind = "greedy_search" if width == 1 else "beam_search"
+        if not session.graphs.has(kind):
             continue
-        score_diff = max(score_diff, abs(a["score"] - b["score"]))
-        if a["attention"] is not None:
-            attention_diff = max(attention_diff, float(np.abs(a["attention"] - b["attention"]).max()))
-    return {
-        "decoding": "greedy_search graph",
-        "candidate": "decoder_step step by step",
-        "sentences": len(searched),
-        "differing": differing,
-        "near_ties": near_ties,
-        "max_score_diff": score_diff,
-        "max_attention_diff": attention_diff,
-        "passed": differing == near_ties and score_diff <= DECODING_TIE and attention_diff <= ATOL,
-    }
+        if width == 1:
+            searched = [result for batch in batches for result in greedy_search(session, batch, max_length)]
+            # The greedy graph records no search: a choice the step-by-step search made within DECODING_TIE of the runner-up.
+            parted = lambda row, a, b: expected[1]["beam_scores"][row, first_difference(a, b), 0] - expected[1]["runner_up"][row, first_difference(a, b)] <= DECODING_TIE
+        else:
+            searched = [result for batch in batches for result in graph_beam_search(session, batch, max_length, width, trace=True)]
+            traced = traced_arrays(searched)
+            parted = lambda row, a, b: parted_at_a_near_tie(expected[width], traced, row)
+        stepped = beam_search_in_batches(StepByStep(session), source, max_length, width, DECODING_BATCH)
+        differing, near_ties, score_diff, attention_diff = 0, 0, 0.0, 0.0
+        for row, (a, b) in enumerate(zip(stepped, searched)):
+            if a["ids"] != b["ids"]:
+                differing += 1
+                near_ties += int(parted(row, a["ids"], b["ids"]))
+                continue
+            score_diff = max(score_diff, abs(a["score"] - b["score"]))
+            if a["attention"] is not None:
+                attention_diff = max(attention_diff, float(np.abs(a["attention"] - b["attention"]).max()))
+        rows.append({
+            "decoding": f"{kind} graph",
+            "candidate": "decoder_step step by step",
+            "sentences": len(searched),
+            "differing": differing,
+            "near_ties": near_ties,
+            "max_score_diff": score_diff,
+            "max_attention_diff": attention_diff,
+            "passed": differing == near_ties and score_diff <= DECODING_TIE and attention_diff <= ATOL,
+        })
+    return rows
 
 
 def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_limit=None):
@@ -287,8 +302,7 @@ def check_parity(folder, backends=BACKENDS, providers=("cpu", "cuda"), decode_li
         decoding = {"skipped": f"{manifest['preset']} ships no held-out inputs to decode"}
     else:
         decoding = check_decoding(expected, references, backends)
-        if session.graphs.has("greedy_search"):
-            decoding["rows"].append(check_greedy_search(session, source, manifest["max_target_length"], expected[1]))
+        decoding["rows"] += check_search_graphs(session, source, manifest["max_target_length"], expected)
     report = {
         "tolerance": {"atol": ATOL, "rtol": RTOL},
         "batch_sizes": list(BATCH_SIZES),

@@ -30,21 +30,27 @@ def shape_of(values, name):
     return [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim]
 
 
-def step_body(step):
-    """The loop's body: the step's nodes with their tensors renamed into the loop, then the greedy choice.
-
-    Body inputs: iteration, condition, and the carried token, state and finished flags. Body outputs: whether any row
-    goes on, the carried values, and per step the emitted ids, their log-probabilities and (with attention) the weights.
-    """
+def renamed_step(step):
+    """The step's nodes with the tensors they compute renamed into a loop's body (memory inputs and weights stay the
+    outer graph's), and whether the step has attention."""
     produced = {name for node in step.graph.node for name in node.output} | set(STEP_INPUTS)
-    rename = lambda name: STEP + name if name in produced else name  # memory inputs and weights stay the outer graph's
+    rename = lambda name: STEP + name if name in produced else name
     nodes = []
     for node in step.graph.node:
         copy = onnx.NodeProto()
         copy.CopyFrom(node)
         copy.input[:], copy.output[:] = [rename(name) for name in node.input], [rename(name) for name in node.output]
         nodes.append(copy)
-    has_attention = any(output.name == "attention" for output in step.graph.output)
+    return nodes, any(output.name == "attention" for output in step.graph.output)
+
+
+def step_body(step):
+    """The loop's body: the step's nodes with their tensors renamed into the loop, then the greedy choice.
+
+    Body inputs: iteration, condition, and the carried token, state and finished flags. Body outputs: whether any row
+    goes on, the carried values, and per step the emitted ids, their log-probabilities and (with attention) the weights.
+    """
+    nodes, has_attention = renamed_step(step)
     logits = STEP + "logits"
     constants = [
         constant("first_candidate", [FIRST_CANDIDATE]),
@@ -137,6 +143,173 @@ def greedy_search(step):
     constants = [constant("zero", [0]), constant("one", [1]), constant("true", np.bool_(True))]
     inputs = [state, *memory, helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
     graph = helper.make_graph(nodes, "greedy_search", inputs, outputs, initializer=list(step.graph.initializer) + constants)
+    model = helper.make_model_gen_version(graph, opset_imports=step.opset_import, producer_name="attention-zoo")
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def beam_body(step):
+    """The beam loop's body: the step, then every row's candidates scored and the best `width + 1` of each source
+    kept in order (ONNX's TopK breaks ties to the lower index: the lower beam, then the lower id, as
+    `zoo.core.decoding.beam_search` does).
+
+    Rows are sources x beams, source-major. A finished hypothesis extends only by padding, at no cost, so that a
+    source whose hypotheses have all ended keeps them, in order, until every source has ended.
+    """
+    nodes, has_attention = renamed_step(step)
+    vocabulary = shape_of(step.graph.output, "logits")[1]
+    allowed = np.zeros(vocabulary, "float32")
+    allowed[:FIRST_CANDIDATE] = -np.inf  # padding and start are never candidates
+    padding_only = np.full(vocabulary, -np.inf, "float32")
+    padding_only[PAD_ID] = 0.0
+    constants = [
+        constant("allowed", allowed),
+        constant("padding_only", padding_only),
+        constant("vocabulary", np.int64(vocabulary)),
+        constant("rows_axis", [1]),
+        constant("flat_rows", [-1]),
+        constant("end_id", np.int32(EOS_ID)),
+    ]
+    nodes += [
+        helper.make_node("LogSoftmax", [STEP + "logits"], ["vocabulary_log_probs"], axis=1),
+        helper.make_node("Add", ["vocabulary_log_probs", "allowed"], ["candidate_log_probs"]),
+        helper.make_node("Unsqueeze", ["finished", "rows_axis"], ["finished_column"]),
+        helper.make_node("Where", ["finished_column", "padding_only", "candidate_log_probs"], ["extensions"]),
+        # Each row's total for each next id, then per source its beams' totals side by side: beam * vocabulary + id.
+        helper.make_node("Reshape", ["hypothesis_scores", "flat_rows"], ["row_scores"]),
+        helper.make_node("Unsqueeze", ["row_scores", "rows_axis"], ["row_score_column"]),
+        helper.make_node("Add", ["row_score_column", "extensions"], ["row_totals"]),
+        helper.make_node("Shape", ["hypothesis_scores"], ["scores_shape"]),
+        helper.make_node("Slice", ["scores_shape", "zero_start", "one_end", "zero_start"], ["sources"]),
+        helper.make_node("Concat", ["sources", "flat_rows"], ["per_source"], axis=0),
+        helper.make_node("Reshape", ["row_totals", "per_source"], ["totals"]),
+        helper.make_node("TopK", ["totals", "width_and_one"], ["best_totals", "best_positions"], axis=1, largest=1, sorted=1),
+        helper.make_node("Slice", ["best_totals", "zero_start", "width", "rows_axis"], ["kept_scores"]),
+        helper.make_node("Slice", ["best_positions", "zero_start", "width", "rows_axis"], ["kept_positions"]),
+        helper.make_node("Slice", ["best_totals", "width", "width_and_one", "rows_axis"], ["pruned_best_column"]),
+        helper.make_node("Squeeze", ["pruned_best_column", "rows_axis"], ["pruned_best"]),
+        # The kept hypotheses' parents (rows of this step) and tokens.
+        helper.make_node("Div", ["kept_positions", "vocabulary"], ["parent_beams"]),
+        helper.make_node("Mod", ["kept_positions", "vocabulary"], ["kept_ids"]),
+        helper.make_node("Range", ["zero_id", "rows", "width_id"], ["source_rows"]),
+        helper.make_node("Unsqueeze", ["source_rows", "rows_axis"], ["source_row_column"]),
+        helper.make_node("Add", ["source_row_column", "parent_beams"], ["parent_grid"]),
+        helper.make_node("Reshape", ["parent_grid", "flat_rows"], ["kept_parents"]),
+        helper.make_node("Cast", ["kept_parents"], ["step_parents"], to=TensorProto.INT32),
+        helper.make_node("Reshape", ["kept_ids", "flat_rows"], ["flat_ids"]),
+        helper.make_node("Cast", ["flat_ids"], ["kept_tokens"], to=TensorProto.INT32),
+        helper.make_node("Gather", [STEP + "new_state", "kept_parents"], ["state_after"]),
+        helper.make_node("Gather", ["finished", "kept_parents"], ["parent_finished"]),
+        helper.make_node("Gather", ["hypothesis_lengths", "kept_parents"], ["parent_lengths"]),
+        helper.make_node("Not", ["parent_finished"], ["parent_going"]),
+        helper.make_node("Cast", ["parent_going"], ["grows"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["parent_lengths", "grows"], ["lengths_after"]),
+        helper.make_node("Equal", ["kept_tokens", "end_id"], ["ends_now"]),
+        helper.make_node("Or", ["parent_finished", "ends_now"], ["finished_after"]),
+        helper.make_node("Not", ["finished_after"], ["going"]),
+        helper.make_node("Cast", ["going"], ["going_count"], to=TensorProto.INT32),
+        helper.make_node("ReduceMax", ["going_count"], ["any_going_count"], keepdims=0),
+        helper.make_node("Cast", ["any_going_count"], ["any_going"], to=TensorProto.BOOL),
+        helper.make_node("Identity", ["kept_tokens"], ["step_tokens"]),
+        helper.make_node("Identity", ["kept_scores"], ["step_scores"]),
+    ]
+    state_shape = shape_of(step.graph.input, "state")
+    scan = [("step_parents", TensorProto.INT32, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
+            ("pruned_best", TensorProto.FLOAT, ["sources"])]
+    if has_attention:
+        scan.append((STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention")))
+    inputs = [
+        helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
+        helper.make_tensor_value_info("condition", TensorProto.BOOL, []),
+        helper.make_tensor_value_info(STEP + "previous_token", TensorProto.INT32, ["rows"]),
+        helper.make_tensor_value_info(STEP + "state", TensorProto.FLOAT, state_shape),
+        helper.make_tensor_value_info("hypothesis_scores", TensorProto.FLOAT, ["sources", "width"]),
+        helper.make_tensor_value_info("finished", TensorProto.BOOL, ["rows"]),
+        helper.make_tensor_value_info("hypothesis_lengths", TensorProto.FLOAT, ["rows"]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("any_going", TensorProto.BOOL, []),
+        helper.make_tensor_value_info("kept_tokens", TensorProto.INT32, ["rows"]),
+        helper.make_tensor_value_info("state_after", TensorProto.FLOAT, state_shape),
+        helper.make_tensor_value_info("kept_scores", TensorProto.FLOAT, ["sources", "width"]),
+        helper.make_tensor_value_info("finished_after", TensorProto.BOOL, ["rows"]),
+        helper.make_tensor_value_info("lengths_after", TensorProto.FLOAT, ["rows"]),
+        *(helper.make_tensor_value_info(name, dtype, shape) for name, dtype, shape in scan),
+    ]
+    return helper.make_graph(nodes, "beam_step", inputs, outputs, initializer=constants), has_attention
+
+
+def beam_search_contract(step_declared):
+    """The declared roles of the `beam_search` graph's tensors, from the `decoder_step`'s."""
+    tensors = {name: declared for name, declared in step_declared["tensors"].items() if name not in ("previous_token", "logits", "new_state")}
+    tensors |= {
+        "beam_width": role("beam_width"),
+        "max_length": role("length_limit"),
+        "parents": role("beam_parents"),
+        "tokens": role("tokens", "target"),
+        "step_scores": role("step_scores"),
+        "runner_up": role("runner_up_scores"),
+        "scores": role("hypothesis_scores"),
+        "lengths": role("lengths"),
+    }
+    return {"kind": "beam_search", "tensors": tensors}
+
+
+def beam_search(step):
+    """The `beam_search` graph of an exported `decoder_step` model. Inputs: the step's inputs but the previous token,
+    each source's repeated once per beam (rows source-major, `state` the encoder's initial state), `beam_width` and
+    `max_length` (1,). Outputs, for `zoo.core.decoding` to trace each source's best hypothesis back: per row and
+    step the `parents` (the row of the step before that the kept hypothesis extends) and `tokens`, per source and
+    step the kept hypotheses' `step_scores` and the best pruned (`runner_up`), and at the end each hypothesis's
+    `scores` and `lengths` (tokens emitted, end included); with attention, per row and step the `attention` of
+    the row the step read."""
+    body, has_attention = beam_body(step)
+    memory = [value for value in step.graph.input if value.name not in STEP_INPUTS]
+    state = next(value for value in step.graph.input if value.name == "state")
+    scanned = ["all_parents", "all_tokens", "all_scores", "all_runner_up"] + ["all_attention"] * has_attention
+    nodes = [
+        helper.make_node("Squeeze", ["max_length"], ["max_length_scalar"]),
+        helper.make_node("Cast", ["max_length_scalar"], ["steps"], to=TensorProto.INT64),
+        helper.make_node("Cast", ["beam_width"], ["width"], to=TensorProto.INT64),
+        helper.make_node("Add", ["width", "one_end"], ["width_and_one"]),
+        helper.make_node("Squeeze", ["width"], ["width_id"]),
+        helper.make_node("Shape", ["state"], ["state_shape"]),
+        helper.make_node("Slice", ["state_shape", "zero_start", "one_end", "zero_start"], ["row_count"]),
+        helper.make_node("Squeeze", ["row_count"], ["rows"]),
+        helper.make_node("Div", ["row_count", "width"], ["source_count"]),
+        helper.make_node("ConstantOfShape", ["row_count"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT32, [1], [BOS_ID])),
+        helper.make_node("ConstantOfShape", ["row_count"], ["none_finished"], value=helper.make_tensor("false", TensorProto.BOOL, [1], [False])),
+        helper.make_node("ConstantOfShape", ["row_count"], ["no_lengths"], value=helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])),
+        # Every beam starts as the same hypothesis: keep one, the first.
+        helper.make_node("Sub", ["width", "one_end"], ["other_beams"]),
+        helper.make_node("ConstantOfShape", ["other_beams"], ["pruned"], value=helper.make_tensor("minus_infinity", TensorProto.FLOAT, [1], [-np.inf])),
+        helper.make_node("Concat", ["kept", "pruned"], ["first_scores"], axis=0),
+        helper.make_node("Concat", ["source_count", "width"], ["score_shape"], axis=0),
+        helper.make_node("Expand", ["first_scores", "score_shape"], ["start_scores"]),
+        helper.make_node(
+            "Loop", ["steps", "true", "start_tokens", "state", "start_scores", "none_finished", "no_lengths"],
+            ["last_tokens", "last_state", "scores", "all_finished", "lengths", *scanned], body=body,
+        ),
+        helper.make_node("Transpose", ["all_parents"], ["parents"], perm=[1, 0]),
+        helper.make_node("Transpose", ["all_tokens"], ["tokens"], perm=[1, 0]),
+        helper.make_node("Transpose", ["all_scores"], ["step_scores"], perm=[1, 0, 2]),
+        helper.make_node("Transpose", ["all_runner_up"], ["runner_up"], perm=[1, 0]),
+    ]
+    outputs = [
+        helper.make_tensor_value_info("parents", TensorProto.INT32, ["batch", "steps"]),
+        helper.make_tensor_value_info("tokens", TensorProto.INT32, ["batch", "steps"]),
+        helper.make_tensor_value_info("step_scores", TensorProto.FLOAT, ["batch", "steps", "beams"]),
+        helper.make_tensor_value_info("runner_up", TensorProto.FLOAT, ["batch", "steps"]),
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", "beams"]),
+        helper.make_tensor_value_info("lengths", TensorProto.FLOAT, ["batch"]),
+    ]
+    if has_attention:
+        nodes.append(helper.make_node("Transpose", ["all_attention"], ["attention"], perm=[1, 0, 2]))
+        positions = shape_of(step.graph.output, "attention")[1]
+        outputs.append(helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions]))
+    constants = [constant("zero_start", [0]), constant("one_end", [1]), constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True))]
+    inputs = [state, *memory, helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1]), helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
+    graph = helper.make_graph(nodes, "beam_search", inputs, outputs, initializer=list(step.graph.initializer) + constants)
     model = helper.make_model_gen_version(graph, opset_imports=step.opset_import, producer_name="attention-zoo")
     onnx.checker.check_model(model, full_check=True)
     return model

@@ -13,9 +13,19 @@ from zoo.core.manifest import read_manifest, write_manifest
 from zoo.core.tokenizers import BOS_ID, EOS_ID
 
 # The roles each kind of graph declares, inputs then outputs, by preset family.
-SEARCH = {"greedy_search": (["state", "length_limit"], {"tokens", "log_probs"})}
-ATTENTIVE_SEARCH = {"greedy_search": (["state", "memory", "keys", "length_limit"], {"tokens", "log_probs", "attention"})}
-MASKED_SEARCH = {"greedy_search": (["state", "memory", "padding_mask", "keys", "length_limit"], {"tokens", "log_probs", "attention"})}
+BEAM = {"beam_parents", "tokens", "step_scores", "runner_up_scores", "hypothesis_scores", "lengths"}
+
+
+def searches(*memory):
+    """The search graphs' roles, around a step that reads these memory roles (with attention where it reads any)."""
+    attention = {"attention"} if memory else set()
+    return {
+        "greedy_search": (["state", *memory, "length_limit"], {"tokens", "log_probs"} | attention),
+        "beam_search": (["state", *memory, "beam_width", "length_limit"], BEAM | attention),
+    }
+
+
+SEARCH, ATTENTIVE_SEARCH, MASKED_SEARCH = searches(), searches("memory", "keys"), searches("memory", "padding_mask", "keys")
 ROLES = {
     "vanilla_rnn": {"sequence": (["tokens"], {"logits", "state"}), "step": (["tokens", "state"], {"logits", "state"})},
     "seq2seq": {"encoder": (["tokens"], {"memory", "padding_mask", "state"}), "decoder_step": (["tokens", "state"], {"logits", "state"}), **SEARCH},
@@ -50,7 +60,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     assert set(manifest["graphs"]) == set(expected)
     for graph_name, graph in manifest["graphs"].items():
         onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
-        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"] if tensor["role"] != "length_limit")
+        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"] if tensor["role"] not in ("length_limit", "beam_width"))
         inputs, outputs = expected[graph_name]
         logits = "class_logits" if manifest["task"] == "classification" else "logits"
         assert sorted(tensor["role"] for tensor in graph["inputs"]) == sorted(inputs)
@@ -87,7 +97,7 @@ def test_parity_gate_passes(artifacts, name):
     outputs = {output["name"] for graph in traced_graphs(manifest).values() for output in graph["outputs"]}
     assert {row["tensor"] for row in report["rows"]} == outputs
     if manifest["max_target_length"]:
-        searches = {(f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in backends} | {("greedy_search graph", "decoder_step step by step")}
+        searches = {(f"beam{width}", f"keras-{backend}") for width in (1, 4) for backend in backends} | {(f"{kind} graph", "decoder_step step by step") for kind in ("greedy_search", "beam_search")}
         assert {(row["decoding"], row["candidate"]) for row in report["decoding"]["rows"]} == searches
         assert all(row["sentences"] == DECODE_LIMITS["gated" if name in GATED else "fast"] for row in report["decoding"]["rows"])
     if any(graph["kind"] == "decoder_step" and Graphs(manifest["graphs"]).tensor(name_, "outputs", "attention") for name_, graph in manifest["graphs"].items()):
@@ -192,7 +202,7 @@ def test_parity_summary_is_one_row_per_artifact_from_its_stored_report(artifacts
     attentive = next(name for name in GATED if FAMILIES[name] == "attention_seq2seq")  # its gate decoded on every backend
     lines = zoo_cli("parity", "--summary", str(artifacts["rnn_surname_origin"]), str(artifacts[attentive])).stdout.strip().splitlines()
     assert [line.split(" | ")[0] for line in lines[2:]] == ["| rnn_surname_origin", f"| {attentive}"]
-    assert lines[3].endswith(f"{DECODE_LIMITS['gated']} x 3 (beam1, beam4, greedy_search graph), 0 (0) | passed |")
+    assert lines[3].endswith(f"{DECODE_LIMITS['gated']} x 3 (beam1, beam4, beam_search graph, greedy_search graph), 0 (0) | passed |")
     assert_one_line_error(zoo_cli("parity", str(artifacts["rnn_surname_origin"]), str(artifacts[attentive]), check=False), "--summary")
 
 

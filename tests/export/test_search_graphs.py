@@ -4,40 +4,56 @@ import onnxruntime
 import pytest
 
 from export.recurrent_graphs import native_graph
-from export.search_graphs import greedy_search
+from export.search_graphs import beam_search_contract, greedy_search, greedy_search_contract
+from export.search_graphs import beam_search as beam_search_graph
 from tests.export.test_recurrent_graphs import ATTENTION_STEPS, BATCHES, graph_inputs, random_model
-from zoo.core.decoding import FIRST_CANDIDATE
-from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
+from zoo.core.contract import Graphs, role
+from zoo.core.decoding import StepByStep, beam_search, graph_beam_search, graph_search
+from zoo.core.tokenizers import EOS_ID
 
 STEPS = ("seq2seq_step", *ATTENTION_STEPS)
 MAX_LENGTH = 9
+# Added to the end id's logit, so that rows end at different steps: with random weights the end id is as rare as any other.
 END_BIAS = 0.2
+STEP_ROLES = {
+    "previous_token": role("tokens", "target"), "state": role("state"), "encoder_outputs": role("memory"), "annotations": role("memory"),
+    "projected_keys": role("keys"), "source_mask": role("padding_mask"), "logits": role("logits", "target"), "new_state": role("state"),
+    "attention": role("attention"),
+}
 
 
-def step_by_step(step, inputs):
-    """Greedy ids (rows, steps), log-probabilities and attention from calling the step once per token, every row to
-    its end."""
-    memory = {name: value for name, value in inputs.items() if name not in ("previous_token", "state")}
-    token, state = np.full(len(inputs["state"]), BOS_ID, "int32"), inputs["state"]
-    ids, log_probs, attention, finished = [], [], [], np.zeros(len(token), bool)
-    for _ in range(MAX_LENGTH):
-        outputs = dict(zip([output.name for output in step.get_outputs()], step.run(None, {"previous_token": token, "state": state, **memory})))
-        logits = outputs["logits"].astype("float64")
-        token = (logits[:, FIRST_CANDIDATE:].argmax(axis=1) + FIRST_CANDIDATE).astype("int32")
-        normalised = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-        ids.append(np.where(finished, PAD_ID, token))
-        log_probs.append(np.where(finished, 0.0, normalised[np.arange(len(token)), token]))
-        attention.append(outputs.get("attention"))
-        finished |= token == EOS_ID
-        state = outputs["new_state"]
-        if finished.all():
-            break
-    return np.stack(ids, 1), np.stack(log_probs, 1), attention
+class Searches:
+    """A runner over a random model's decoder step and the search graphs export builds around it; its `encoder`
+    hands out a fixed memory and initial state, one row per source."""
+
+    def __init__(self, model, inputs):
+        step = ending_step(model)
+        self.encoded = {"initial_state" if name == "state" else name: value for name, value in inputs.items() if name != "previous_token"}
+        graphs = {
+            "decoder_step": (step, {"kind": "decoder_step", "tensors": STEP_ROLES}),
+            "greedy_search": (greedy_search(step), greedy_search_contract({"tensors": STEP_ROLES})),
+            "beam_search": (beam_search_graph(step), beam_search_contract({"tensors": STEP_ROLES})),
+        }
+        self.sessions = {name: onnxruntime.InferenceSession(proto.SerializeToString()) for name, (proto, _) in graphs.items()}
+        specs = {name: self.spec(self.sessions[name], declared) for name, (_, declared) in graphs.items()}
+        encoder_outputs = [{"name": name, **STEP_ROLES["state" if name == "initial_state" else name]} for name in self.encoded]
+        specs["encoder"] = {"kind": "encoder", "inputs": [{"name": "source", "role": "tokens"}], "outputs": encoder_outputs}
+        self.graphs = Graphs(specs)
+
+    @staticmethod
+    def spec(session, declared):
+        tensors = lambda values: [{"name": value.name, **declared["tensors"][value.name]} for value in values]
+        return {"kind": declared["kind"], "inputs": tensors(session.get_inputs()), "outputs": tensors(session.get_outputs())}
+
+    def run(self, graph, inputs):
+        if graph == "encoder":
+            return self.encoded
+        session = self.sessions[graph]
+        return dict(zip([output.name for output in session.get_outputs()], session.run(None, inputs)))
 
 
 def ending_step(model):
-    """The model's decoder step with a larger end logit, so that rows end at different steps (with random weights,
-    the end id is otherwise as rare as any other)."""
+    """The model's decoder step with END_BIAS on the end id's logit."""
     bias = model.output_projection.bias
     original = keras.ops.convert_to_numpy(bias)
     try:
@@ -47,19 +63,28 @@ def ending_step(model):
         bias.assign(original)
 
 
+def assert_same_results(expected, actual):
+    for a, b in zip(expected, actual, strict=True):
+        assert a["ids"] == b["ids"]
+        assert abs(a["score"] - b["score"]) < 1e-5
+        if a["attention"] is None:
+            assert b["attention"] is None
+        else:
+            np.testing.assert_allclose(a["attention"], b["attention"], atol=1e-6)
+
+
 @pytest.mark.parametrize("name", STEPS)
 @pytest.mark.parametrize("batch", BATCHES)
-def test_greedy_search_graph_emits_the_ids_of_the_step_called_once_per_token(name, batch):
+def test_search_graphs_decode_as_the_step_called_once_per_token(name, batch):
     model, graph = random_model(name)
-    step = ending_step(model)
-    inputs = graph_inputs(model, graph, BATCHES[batch])
-    expected_ids, expected_log_probs, expected_attention = step_by_step(onnxruntime.InferenceSession(step.SerializeToString()), inputs)
-    session = onnxruntime.InferenceSession(greedy_search(step).SerializeToString())
-    feed = {value.name: inputs[value.name] for value in session.get_inputs() if value.name != "max_length"} | {"max_length": np.array([MAX_LENGTH], "int32")}
-    outputs = dict(zip([output.name for output in session.get_outputs()], session.run(None, feed)))
-    np.testing.assert_array_equal(outputs["ids"], expected_ids)
-    np.testing.assert_allclose(outputs["log_probs"], expected_log_probs, atol=1e-5)
-    if name in ATTENTION_STEPS:
-        np.testing.assert_allclose(outputs["attention"], np.stack(expected_attention, 1), atol=1e-6)
-    else:
-        assert "attention" not in outputs
+    runner = Searches(model, graph_inputs(model, graph, BATCHES[batch]))
+    source = np.ones((len(BATCHES[batch]), 1), "int32")  # the encoder ignores it
+    assert_same_results(beam_search(StepByStep(runner), source, MAX_LENGTH), graph_search(runner, source, MAX_LENGTH))
+    for width in (1, 3):
+        expected = beam_search(StepByStep(runner), source, MAX_LENGTH, width, trace=True)
+        actual = graph_beam_search(runner, source, MAX_LENGTH, width, trace=True)
+        assert_same_results(expected, actual)
+        for a, b in zip(expected, actual):
+            np.testing.assert_array_equal(a["trace"]["beams"], b["trace"]["beams"])
+            np.testing.assert_allclose(a["trace"]["beam_scores"], b["trace"]["beam_scores"], atol=1e-5)
+            np.testing.assert_allclose(a["trace"]["runner_up"], b["trace"]["runner_up"], atol=1e-5)

@@ -18,12 +18,18 @@ ROLES = {
     "class_logits": "scores over a classifier's classes",
     "attention": "attention weights over the memory's positions (batch, positions), or per emitted token (batch, steps, positions)",
     "length_limit": "the most tokens a search emits per row (1,)",
+    "beam_width": "the hypotheses a beam search keeps per source (1,)",
+    "beam_parents": "per step, the row (source x beam, source-major) of the step before that each kept hypothesis extends (rows, steps)",
+    "hypothesis_scores": "summed log-probabilities of the hypotheses a beam search kept at its end (batch, beams)",
+    "step_scores": "per step, the summed log-probabilities of the hypotheses a beam search kept (batch, steps, beams)",
+    "runner_up_scores": "per step, the best total a beam search pruned (batch, steps)",
+    "lengths": "tokens each hypothesis emitted, its end included (rows,)",
     "log_probs": "the log-probability of each emitted token (batch, steps), 0 after the row's end",
 }
 # How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
 # reads the source once and `decoder_step` emits one target token per call, or `greedy_search` (export's, not the
 # model's) runs the decoder step until every row has ended: greedy decoding in one call.
-KINDS = ("sequence", "step", "encoder", "decoder_step", "greedy_search")
+KINDS = ("sequence", "step", "encoder", "decoder_step", "greedy_search", "beam_search")
 
 
 def role(name, vocabulary=None):
@@ -46,9 +52,9 @@ class Graphs:
             raise ZooError(f"expected one graph of kind {kind!r}, found {len(names)}")
         return names[0]
 
-    def without(self, kind):
-        """These graphs less those of `kind`."""
-        return Graphs({name: spec for name, spec in self.specs.items() if spec["kind"] != kind})
+    def without(self, *kinds):
+        """These graphs less those of these kinds."""
+        return Graphs({name: spec for name, spec in self.specs.items() if spec["kind"] not in kinds})
 
     def has(self, kind):
         return any(spec["kind"] == kind for spec in self.specs.values())

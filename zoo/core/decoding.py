@@ -14,9 +14,9 @@ from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID, pad_batch
 # Padding only follows the end, and the start id only starts: never candidates. Being the first two ids, they are
 # left out by slicing the logits, without copying them.
 FIRST_CANDIDATE = max(PAD_ID, BOS_ID) + 1
-# Up to this many rows, greedy decoding runs in one call of an artifact's `greedy_search` graph, which saves the
-# per-step calls; larger batches decode faster step by step, where rows that have ended leave the batch (the
-# graph computes every row until the last ends: 1.2 to 1.4 times slower at batch 64, in the README's benchmarks).
+# Up to this many sources, a search runs in one call of an artifact's `greedy_search` or `beam_search` graph, which
+# saves the per-step calls; larger batches decode faster step by step, where sources that have ended leave the
+# batch (a graph computes every row until the last has ended; see the README's benchmarks).
 GRAPH_SEARCH_ROWS = 8
 
 
@@ -122,6 +122,13 @@ class Decoder:
                 tensor["name"]: graphs.tensor(self.encoder, "outputs", tensor["role"]) for tensor in graphs.specs[self.search]["inputs"] if tensor["name"] != self.length_limit
             }
             self.searched = {role: graphs.tensor(self.search, "outputs", role) for role in ("tokens", "log_probs", "attention")}
+        self.beam = graphs.named("beam_search") if graphs.has("beam_search") else None
+        if self.beam:
+            self.beam_limits = {role: graphs.tensor(self.beam, "inputs", role) for role in ("beam_width", "length_limit")}
+            self.beam_inputs = {
+                tensor["name"]: graphs.tensor(self.encoder, "outputs", tensor["role"]) for tensor in graphs.specs[self.beam]["inputs"] if tensor["name"] not in self.beam_limits.values()
+            }
+            self.beamed = {tensor["role"]: tensor["name"] for tensor in graphs.specs[self.beam]["outputs"]}
 
     def encoder_inputs(self, source):
         """The encoder's feed from a source: one array for a one-input encoder, else {input name: array} naming each."""
@@ -134,10 +141,10 @@ class Decoder:
 
 
 class StepByStep:
-    """A runner without its `greedy_search` graph: greedy decoding calls `decoder_step` once per token."""
+    """A runner without its search graphs: every search calls `decoder_step` once per token."""
 
     def __init__(self, runner):
-        self.runner, self.graphs = runner, runner.graphs.without("greedy_search")
+        self.runner, self.graphs = runner, runner.graphs.without("greedy_search", "beam_search")
 
     def run(self, graph, inputs):
         return self.runner.run(graph, inputs)
@@ -228,6 +235,8 @@ def greedy_results(ids, lengths, scores, attention, length_penalty):
 
 def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, trace=False):
     """Translates (or captions) a batch of sources; beam width 1 is greedy decoding (`greedy_search` unless traced).
+    Up to GRAPH_SEARCH_ROWS sources, untraced, search in one call of the runner's `beam_search` graph where it has
+    one (`graph_beam_search`).
 
     Returns, per source row: target ids (up to, not including, the end id), the length-normalised
     log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source positions)
@@ -243,6 +252,8 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     if beam_width == 1 and not trace:
         return greedy_search(runner, source, max_length, length_penalty)
     graphs, width = Decoder(runner.graphs), beam_width
+    if graphs.beam is not None and rows_of(source) <= GRAPH_SEARCH_ROWS and not trace:
+        return graph_beam_search(runner, source, max_length, beam_width, length_penalty)
     encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
     memory = {name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}
@@ -288,6 +299,55 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             scores, alive = scores[~done], alive[~done]
             memory = {name: value[keep] for name, value in memory.items()}
     return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(rows_of(source))]
+
+
+def graph_beam_search(runner, source, max_length, beam_width, length_penalty=1.0, trace=False):
+    """`beam_search` by the runner's encoder and `beam_search` graph, one call each: the graph returns every step's
+    parents and tokens, and each source's best hypothesis is traced back here."""
+    graphs, width = Decoder(runner.graphs), beam_width
+    encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
+    feed = {name: np.repeat(encoded[output], width, axis=0) for name, output in graphs.beam_inputs.items()}
+    feed |= {graphs.beam_limits["beam_width"]: np.array([width], "int32"), graphs.beam_limits["length_limit"]: np.array([max_length], "int32")}
+    outputs = runner.run(graphs.beam, feed)
+    parents, tokens = outputs[graphs.beamed["beam_parents"]], outputs[graphs.beamed["tokens"]]
+    scores, lengths = outputs[graphs.beamed["hypothesis_scores"]].astype("float64"), outputs[graphs.beamed["lengths"]].reshape(-1, width)
+    attention = outputs[graphs.beamed["attention"]] if "attention" in graphs.beamed else None
+    normalised = scores / np.maximum(lengths, 1) ** length_penalty
+    winners = normalised.argmax(axis=1)
+    sources, steps = len(scores), tokens.shape[1]
+    hypothesis, ids = np.arange(sources) * width + winners, np.zeros((sources, steps), "int32")
+    read = np.zeros((sources, steps, attention.shape[2]), "float32") if attention is not None else None
+    for step in range(steps - 1, -1, -1):
+        ids[:, step], parent = tokens[hypothesis, step], parents[hypothesis, step]
+        if attention is not None:
+            read[:, step] = attention[parent, step]  # the weights the step computed for the row it read
+        hypothesis = parent
+    results = []
+    for sentence in range(sources):
+        kept = [int(i) for i in ids[sentence] if i not in (PAD_ID, EOS_ID)]
+        result = {"ids": kept, "score": float(normalised[sentence, winners[sentence]]), "attention": read[sentence, : len(kept) + 1] if read is not None else None}
+        results.append(result)
+    if trace:
+        for result, searched in zip(results, graph_trace(parents, tokens, outputs[graphs.beamed["step_scores"]], outputs[graphs.beamed["runner_up_scores"]], width)):
+            result["trace"] = searched
+    return results
+
+
+def graph_trace(parents, tokens, step_scores, runner_up, width):
+    """Per source, the search as `beam_search(trace=True)` records it, from the `beam_search` graph's outputs, up to
+    the step at which all its hypotheses had ended."""
+    rows, steps = tokens.shape
+    hashes, finished, traces = np.zeros(rows, "int64"), np.zeros(rows, bool), []
+    beams, ended = [], np.full(rows // width, steps)
+    for step in range(steps):
+        hashes = hashes[parents[:, step]] * 1_000_003 + tokens[:, step]  # int64 wraps around: a hash, not the ids
+        finished = finished[parents[:, step]] | (tokens[:, step] == EOS_ID)
+        beams.append(hashes.reshape(-1, width))
+        ended = np.where((ended == steps) & finished.reshape(-1, width).all(axis=1), step + 1, ended)
+    beams = np.stack(beams, axis=1)
+    for source, count in enumerate(ended):
+        traces.append({"beams": beams[source, :count], "beam_scores": step_scores[source, :count].astype("float64"), "runner_up": runner_up[source, :count].astype("float64")})
+    return traces
 
 
 def trace_back(steps, end, length_penalty, searched):
