@@ -1,12 +1,15 @@
-"""Greedy decoding as one ONNX graph: an ONNX `Loop` around the exported `decoder_step`.
+"""Whole searches as ONNX graphs: an ONNX `Loop` around the exported `decoder_step`, greedy or beam.
 
 serving's numpy loop calls `decoder_step` once per token: at batch 1 the call and the bookkeeping around it cost
-more than the step's products. Inside a `Loop` onnxruntime runs every step without returning to Python: each row
-takes its likeliest candidate (never padding or the start id), a row that has emitted the end id pads from then on
-at no cost, and the loop ends when every row has ended or after `max_length` tokens.
+more than the step's products. Inside a `Loop` onnxruntime runs every step without returning to Python. Greedy:
+each row takes its likeliest candidate (never padding or the start id). Beam: each source keeps its best `width`
+hypotheses by `TopK` over its beams x vocabulary, and the graph returns every step's parents and tokens for
+`zoo.core.decoding.graph_beam_search` to trace the best back. A hypothesis that has emitted the end id pads from
+then on at no cost, and the loop ends when every row has ended or after `max_length` tokens.
 
-Rows do not leave the batch as in the numpy loop, which changes nothing in a row's tokens but where two candidates
-tie within fp32 rounding: the parity gate checks both searches emit the same ids.
+Sources do not leave the batch as in the numpy loop, which changes nothing in their tokens but where two
+candidates tie within fp32 rounding (the parity gate checks both searches emit the same ids), and makes the
+graphs slower than the numpy loop on large batches of sentences of unequal lengths.
 """
 import numpy as np
 import onnx
@@ -118,12 +121,8 @@ def greedy_search(step):
     and padding after it, `log_probs` (batch, steps) of each emitted id (0 after the end) and, where the step
     has attention, `attention` (batch, steps, positions), which after a row's end weighs nothing that was emitted."""
     body, has_attention = step_body(step)
-    memory = [value for value in step.graph.input if value.name not in STEP_INPUTS]
-    state = next(value for value in step.graph.input if value.name == "state")
     scanned = ["step_ids", "step_log_probs"] + ["step_attention"] * has_attention
     nodes = [
-        helper.make_node("Squeeze", ["max_length"], ["max_length_scalar"]),
-        helper.make_node("Cast", ["max_length_scalar"], ["steps"], to=TensorProto.INT64),  # int32 in, as every declared tensor
         helper.make_node("Shape", ["state"], ["state_shape"]),
         helper.make_node("Slice", ["state_shape", "zero", "one", "zero"], ["batch_size"]),
         helper.make_node("ConstantOfShape", ["batch_size"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT32, [1], [BOS_ID])),
@@ -136,16 +135,8 @@ def greedy_search(step):
         helper.make_tensor_value_info("ids", TensorProto.INT32, ["batch", "steps"]),
         helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", "steps"]),
     ]
-    if has_attention:
-        nodes.append(helper.make_node("Transpose", ["step_attention"], ["attention"], perm=[1, 0, 2]))
-        positions = shape_of(step.graph.output, "attention")[1]
-        outputs.append(helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions]))
     constants = [constant("zero", [0]), constant("one", [1]), constant("true", np.bool_(True))]
-    inputs = [state, *memory, helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
-    graph = helper.make_graph(nodes, "greedy_search", inputs, outputs, initializer=list(step.graph.initializer) + constants)
-    model = helper.make_model_gen_version(graph, opset_imports=step.opset_import, producer_name="attention-zoo")
-    onnx.checker.check_model(model, full_check=True)
-    return model
+    return search_model("greedy_search", step, nodes, [], outputs, constants, "step_attention" if has_attention else None)
 
 
 def beam_body(step):
@@ -264,12 +255,8 @@ def beam_search(step):
     `scores` and `lengths` (tokens emitted, end included); with attention, per row and step the `attention` of
     the row the step read."""
     body, has_attention = beam_body(step)
-    memory = [value for value in step.graph.input if value.name not in STEP_INPUTS]
-    state = next(value for value in step.graph.input if value.name == "state")
     scanned = ["all_parents", "all_tokens", "all_scores", "all_runner_up"] + ["all_attention"] * has_attention
     nodes = [
-        helper.make_node("Squeeze", ["max_length"], ["max_length_scalar"]),
-        helper.make_node("Cast", ["max_length_scalar"], ["steps"], to=TensorProto.INT64),
         helper.make_node("Cast", ["beam_width"], ["width"], to=TensorProto.INT64),
         helper.make_node("Add", ["width", "one_end"], ["width_and_one"]),
         helper.make_node("Squeeze", ["width"], ["width_id"]),
@@ -303,13 +290,27 @@ def beam_search(step):
         helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", "beams"]),
         helper.make_tensor_value_info("lengths", TensorProto.FLOAT, ["batch"]),
     ]
-    if has_attention:
-        nodes.append(helper.make_node("Transpose", ["all_attention"], ["attention"], perm=[1, 0, 2]))
-        positions = shape_of(step.graph.output, "attention")[1]
-        outputs.append(helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions]))
     constants = [constant("zero_start", [0]), constant("one_end", [1]), constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True))]
-    inputs = [state, *memory, helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1]), helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
-    graph = helper.make_graph(nodes, "beam_search", inputs, outputs, initializer=list(step.graph.initializer) + constants)
+    width = helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1])
+    return search_model("beam_search", step, nodes, [width], outputs, constants, "all_attention" if has_attention else None)
+
+
+def search_model(name, step, nodes, inputs, outputs, constants, scanned_attention):
+    """The checked model of a search: the step's inputs but the previous token, then `inputs` and `max_length`; the
+    step's weights beside `constants`; `nodes` after `max_length` made the loop's count (`steps`); `outputs`, and
+    `attention` (batch, steps, positions) from `scanned_attention` (steps, batch, positions) where the step has it."""
+    memory = [value for value in step.graph.input if value.name not in STEP_INPUTS]
+    state = next(value for value in step.graph.input if value.name == "state")
+    count = [
+        helper.make_node("Squeeze", ["max_length"], ["max_length_scalar"]),
+        helper.make_node("Cast", ["max_length_scalar"], ["steps"], to=TensorProto.INT64),  # int32 in, as every declared tensor
+    ]
+    if scanned_attention:
+        nodes = nodes + [helper.make_node("Transpose", [scanned_attention], ["attention"], perm=[1, 0, 2])]
+        positions = shape_of(step.graph.output, "attention")[1]
+        outputs = outputs + [helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions])]
+    inputs = [state, *memory, *inputs, helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
+    graph = helper.make_graph(count + nodes, name, inputs, outputs, initializer=list(step.graph.initializer) + constants)
     model = helper.make_model_gen_version(graph, opset_imports=step.opset_import, producer_name="attention-zoo")
     onnx.checker.check_model(model, full_check=True)
     return model
