@@ -70,8 +70,8 @@ def random_input(spec, batch, length, manifest, rng, pad=True):
 
 
 def traced_graphs(manifest):
-    """The graphs that have a Keras counterpart: all but `greedy_search`, which export builds around the decoder
-    step and the gate checks by its decodings (`check_greedy_search`)."""
+    """The graphs that have a Keras counterpart: all but the search graphs, which export builds around the decoder
+    step and the gate checks by their decodings (`check_search_graphs`)."""
     return {name: spec for name, spec in manifest["graphs"].items() if spec["kind"] not in ("greedy_search", "beam_search")}
 
 

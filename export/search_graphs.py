@@ -35,7 +35,7 @@ def shape_of(values, name):
 
 def renamed_step(step):
     """The step's nodes with the tensors they compute renamed into a loop's body (memory inputs and weights stay the
-    outer graph's), and whether the step has attention."""
+    outer graph's)."""
     produced = {name for node in step.graph.node for name in node.output} | set(STEP_INPUTS)
     rename = lambda name: STEP + name if name in produced else name
     nodes = []
@@ -44,16 +44,20 @@ def renamed_step(step):
         copy.CopyFrom(node)
         copy.input[:], copy.output[:] = [rename(name) for name in node.input], [rename(name) for name in node.output]
         nodes.append(copy)
-    return nodes, any(output.name == "attention" for output in step.graph.output)
+    return nodes
 
 
-def step_body(step):
-    """The loop's body: the step's nodes with their tensors renamed into the loop, then the greedy choice.
+def has_attention(step):
+    return any(output.name == "attention" for output in step.graph.output)
+
+
+def greedy_body(step):
+    """The greedy loop's body: the step's nodes with their tensors renamed into the loop, then the greedy choice.
 
     Body inputs: iteration, condition, and the carried token, state and finished flags. Body outputs: whether any row
     goes on, the carried values, and per step the emitted ids, their log-probabilities and (with attention) the weights.
     """
-    nodes, has_attention = renamed_step(step)
+    nodes = renamed_step(step)
     logits = STEP + "logits"
     constants = [
         constant("first_candidate", [FIRST_CANDIDATE]),
@@ -78,34 +82,40 @@ def step_body(step):
         # A finished row pads at no cost; the loop goes on while any row has not ended.
         helper.make_node("Where", ["finished", "padding_id", "best_token"], ["emitted"]),
         helper.make_node("Where", ["finished", "no_log_prob", "best_log_prob"], ["emitted_log_prob"]),
-        helper.make_node("Equal", ["best_token", "end_id"], ["ends_now"]),
-        helper.make_node("Or", ["finished", "ends_now"], ["finished_after"]),
+        *ending("best_token", "finished"),
+        helper.make_node("Identity", [STEP + "new_state"], ["state_after"]),
+    ]
+    carried = [("finished", "finished_after", TensorProto.BOOL, ["batch"])]
+    scanned = [("emitted", TensorProto.INT32, ["batch"]), ("emitted_log_prob", TensorProto.FLOAT, ["batch"])]
+    return loop_body("greedy_step", step, nodes, constants, "best_token", "batch", carried, scanned)
+
+
+def ending(tokens, finished):
+    """Nodes marking the rows that end with these `tokens` or had ended (`finished_after`, from `finished`), and
+    whether any row goes on (`any_going`); they read the body's constant `end_id`."""
+    return [
+        helper.make_node("Equal", [tokens, "end_id"], ["ends_now"]),
+        helper.make_node("Or", [finished, "ends_now"], ["finished_after"]),
         helper.make_node("Not", ["finished_after"], ["going"]),
         helper.make_node("Cast", ["going"], ["going_count"], to=TensorProto.INT32),
         helper.make_node("ReduceMax", ["going_count"], ["any_going_count"], keepdims=0),
         helper.make_node("Cast", ["any_going_count"], ["any_going"], to=TensorProto.BOOL),
-        helper.make_node("Identity", [STEP + "new_state"], ["state_after"]),
     ]
-    scan = [("emitted", TensorProto.INT32, ["batch"]), ("emitted_log_prob", TensorProto.FLOAT, ["batch"])]
-    if has_attention:
-        scan.append((STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention")))
-    state_shape = shape_of(step.graph.input, "state")
-    inputs = [
-        helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
-        helper.make_tensor_value_info("condition", TensorProto.BOOL, []),
-        helper.make_tensor_value_info(STEP + "previous_token", TensorProto.INT32, ["batch"]),
-        helper.make_tensor_value_info(STEP + "state", TensorProto.FLOAT, state_shape),
-        helper.make_tensor_value_info("finished", TensorProto.BOOL, ["batch"]),
-    ]
-    outputs = [
-        helper.make_tensor_value_info("any_going", TensorProto.BOOL, []),
-        helper.make_tensor_value_info("best_token", TensorProto.INT32, ["batch"]),
-        helper.make_tensor_value_info("state_after", TensorProto.FLOAT, state_shape),
-        helper.make_tensor_value_info("finished_after", TensorProto.BOOL, ["batch"]),
-        *(helper.make_tensor_value_info(name, dtype, shape) for name, dtype, shape in scan),
-    ]
-    body = helper.make_graph(nodes, "greedy_step", inputs, outputs, initializer=constants)
-    return body, has_attention
+
+
+def loop_body(name, step, nodes, constants, token, rows, carried, scanned):
+    """A `Loop` body around the renamed step. Inputs: the iteration, the condition, the step's previous token and
+    state, then each of `carried` (input, output, dtype, shape). Outputs: `any_going`, the next token (`token`),
+    `state_after`, each carried output, then `scanned` (name, dtype, shape) and, where the step has attention, its
+    weights. `rows` names the batch axis."""
+    state = shape_of(step.graph.input, "state")
+    carried = [(STEP + "previous_token", token, TensorProto.INT32, [rows]), (STEP + "state", "state_after", TensorProto.FLOAT, state), *carried]
+    if has_attention(step):
+        scanned = scanned + [(STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention"))]
+    value = helper.make_tensor_value_info
+    inputs = [value("iteration", TensorProto.INT64, []), value("condition", TensorProto.BOOL, []), *(value(name, dtype, shape) for name, _, dtype, shape in carried)]
+    outputs = [value("any_going", TensorProto.BOOL, []), *(value(name, dtype, shape) for _, name, dtype, shape in carried), *(value(*spec) for spec in scanned)]
+    return helper.make_graph(nodes, name, inputs, outputs, initializer=constants)
 
 
 def greedy_search_contract(step_declared):
@@ -120,14 +130,13 @@ def greedy_search(step):
     `state` being the encoder's initial state, plus `max_length` (1,); outputs `ids` (batch, steps) with the end id
     and padding after it, `log_probs` (batch, steps) of each emitted id (0 after the end) and, where the step
     has attention, `attention` (batch, steps, positions), which after a row's end weighs nothing that was emitted."""
-    body, has_attention = step_body(step)
-    scanned = ["step_ids", "step_log_probs"] + ["step_attention"] * has_attention
+    scanned = ["step_ids", "step_log_probs"] + ["step_attention"] * has_attention(step)
     nodes = [
         helper.make_node("Shape", ["state"], ["state_shape"]),
         helper.make_node("Slice", ["state_shape", "zero", "one", "zero"], ["batch_size"]),
         helper.make_node("ConstantOfShape", ["batch_size"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT32, [1], [BOS_ID])),
         helper.make_node("ConstantOfShape", ["batch_size"], ["none_finished"], value=helper.make_tensor("false", TensorProto.BOOL, [1], [False])),
-        helper.make_node("Loop", ["steps", "true", "start_tokens", "state", "none_finished"], ["last_token", "last_state", "all_finished", *scanned], body=body),
+        helper.make_node("Loop", ["steps", "true", "start_tokens", "state", "none_finished"], ["last_token", "last_state", "all_finished", *scanned], body=greedy_body(step)),
         helper.make_node("Transpose", ["step_ids"], ["ids"], perm=[1, 0]),
         helper.make_node("Transpose", ["step_log_probs"], ["log_probs"], perm=[1, 0]),
     ]
@@ -136,7 +145,7 @@ def greedy_search(step):
         helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", "steps"]),
     ]
     constants = [constant("zero", [0]), constant("one", [1]), constant("true", np.bool_(True))]
-    return search_model("greedy_search", step, nodes, [], outputs, constants, "step_attention" if has_attention else None)
+    return search_model("greedy_search", step, nodes, [], outputs, constants, "step_attention" if has_attention(step) else None)
 
 
 def beam_body(step):
@@ -147,7 +156,7 @@ def beam_body(step):
     Rows are sources x beams, source-major. A finished hypothesis extends only by padding, at no cost, so that a
     source whose hypotheses have all ended keeps them, in order, until every source has ended.
     """
-    nodes, has_attention = renamed_step(step)
+    nodes = renamed_step(step)
     vocabulary = shape_of(step.graph.output, "logits")[1]
     allowed = np.zeros(vocabulary, "float32")
     allowed[:FIRST_CANDIDATE] = -np.inf  # padding and start are never candidates
@@ -195,39 +204,20 @@ def beam_body(step):
         helper.make_node("Not", ["parent_finished"], ["parent_going"]),
         helper.make_node("Cast", ["parent_going"], ["grows"], to=TensorProto.FLOAT),
         helper.make_node("Add", ["parent_lengths", "grows"], ["lengths_after"]),
-        helper.make_node("Equal", ["kept_tokens", "end_id"], ["ends_now"]),
-        helper.make_node("Or", ["parent_finished", "ends_now"], ["finished_after"]),
-        helper.make_node("Not", ["finished_after"], ["going"]),
-        helper.make_node("Cast", ["going"], ["going_count"], to=TensorProto.INT32),
-        helper.make_node("ReduceMax", ["going_count"], ["any_going_count"], keepdims=0),
-        helper.make_node("Cast", ["any_going_count"], ["any_going"], to=TensorProto.BOOL),
+        *ending("kept_tokens", "parent_finished"),
         helper.make_node("Identity", ["kept_tokens"], ["step_tokens"]),
         helper.make_node("Identity", ["kept_scores"], ["step_scores"]),
     ]
-    state_shape = shape_of(step.graph.input, "state")
-    scan = [("step_parents", TensorProto.INT32, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
-            ("pruned_best", TensorProto.FLOAT, ["sources"])]
-    if has_attention:
-        scan.append((STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention")))
-    inputs = [
-        helper.make_tensor_value_info("iteration", TensorProto.INT64, []),
-        helper.make_tensor_value_info("condition", TensorProto.BOOL, []),
-        helper.make_tensor_value_info(STEP + "previous_token", TensorProto.INT32, ["rows"]),
-        helper.make_tensor_value_info(STEP + "state", TensorProto.FLOAT, state_shape),
-        helper.make_tensor_value_info("hypothesis_scores", TensorProto.FLOAT, ["sources", "width"]),
-        helper.make_tensor_value_info("finished", TensorProto.BOOL, ["rows"]),
-        helper.make_tensor_value_info("hypothesis_lengths", TensorProto.FLOAT, ["rows"]),
+    carried = [
+        ("hypothesis_scores", "kept_scores", TensorProto.FLOAT, ["sources", "width"]),
+        ("finished", "finished_after", TensorProto.BOOL, ["rows"]),
+        ("hypothesis_lengths", "lengths_after", TensorProto.FLOAT, ["rows"]),
     ]
-    outputs = [
-        helper.make_tensor_value_info("any_going", TensorProto.BOOL, []),
-        helper.make_tensor_value_info("kept_tokens", TensorProto.INT32, ["rows"]),
-        helper.make_tensor_value_info("state_after", TensorProto.FLOAT, state_shape),
-        helper.make_tensor_value_info("kept_scores", TensorProto.FLOAT, ["sources", "width"]),
-        helper.make_tensor_value_info("finished_after", TensorProto.BOOL, ["rows"]),
-        helper.make_tensor_value_info("lengths_after", TensorProto.FLOAT, ["rows"]),
-        *(helper.make_tensor_value_info(name, dtype, shape) for name, dtype, shape in scan),
+    scanned = [
+        ("step_parents", TensorProto.INT32, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
+        ("pruned_best", TensorProto.FLOAT, ["sources"]),
     ]
-    return helper.make_graph(nodes, "beam_step", inputs, outputs, initializer=constants), has_attention
+    return loop_body("beam_step", step, nodes, constants, "kept_tokens", "rows", carried, scanned)
 
 
 def beam_search_contract(step_declared):
@@ -254,8 +244,7 @@ def beam_search(step):
     step the kept hypotheses' `step_scores` and the best pruned (`runner_up`), and at the end each hypothesis's
     `scores` and `lengths` (tokens emitted, end included); with attention, per row and step the `attention` of
     the row the step read."""
-    body, has_attention = beam_body(step)
-    scanned = ["all_parents", "all_tokens", "all_scores", "all_runner_up"] + ["all_attention"] * has_attention
+    scanned = ["all_parents", "all_tokens", "all_scores", "all_runner_up"] + ["all_attention"] * has_attention(step)
     nodes = [
         helper.make_node("Cast", ["beam_width"], ["width"], to=TensorProto.INT64),
         helper.make_node("Add", ["width", "one_end"], ["width_and_one"]),
@@ -275,7 +264,7 @@ def beam_search(step):
         helper.make_node("Expand", ["first_scores", "score_shape"], ["start_scores"]),
         helper.make_node(
             "Loop", ["steps", "true", "start_tokens", "state", "start_scores", "none_finished", "no_lengths"],
-            ["last_tokens", "last_state", "scores", "all_finished", "lengths", *scanned], body=body,
+            ["last_tokens", "last_state", "scores", "all_finished", "lengths", *scanned], body=beam_body(step),
         ),
         helper.make_node("Transpose", ["all_parents"], ["parents"], perm=[1, 0]),
         helper.make_node("Transpose", ["all_tokens"], ["tokens"], perm=[1, 0]),
@@ -292,7 +281,7 @@ def beam_search(step):
     ]
     constants = [constant("zero_start", [0]), constant("one_end", [1]), constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True))]
     width = helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1])
-    return search_model("beam_search", step, nodes, [width], outputs, constants, "all_attention" if has_attention else None)
+    return search_model("beam_search", step, nodes, [width], outputs, constants, "all_attention" if has_attention(step) else None)
 
 
 def search_model(name, step, nodes, inputs, outputs, constants, scanned_attention):

@@ -27,8 +27,8 @@ ROLES = {
     "log_probs": "the log-probability of each emitted token (batch, steps), 0 after the row's end",
 }
 # How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
-# reads the source once and `decoder_step` emits one target token per call, or `greedy_search` (export's, not the
-# model's) runs the decoder step until every row has ended: greedy decoding in one call.
+# reads the source once and `decoder_step` emits one target token per call, or `greedy_search` and `beam_search`
+# (export's, not the model's) run the decoder step until every row has ended: a whole search in one call.
 KINDS = ("sequence", "step", "encoder", "decoder_step", "greedy_search", "beam_search")
 
 

@@ -96,11 +96,11 @@ def take(source, rows):
 
 
 class Decoder:
-    """An encoder and a decoder step, their tensors found by role once, and the greedy search graph where there is one.
+    """An encoder and a decoder step, their tensors found by role once, and the search graphs where there are some.
 
     The step's inputs besides the previous token and the state are encoder outputs of the same role:
-    the memory it attends over, its padding mask, its projected keys. The search's are the encoder's outputs of
-    their role (the state being the initial one) and the length limit.
+    the memory it attends over, its padding mask, its projected keys. The search graphs' are the encoder's outputs
+    of their role (the state being the initial one), the length limit and, for the beam, its width.
     """
 
     def __init__(self, graphs):
@@ -178,11 +178,10 @@ def candidates(logits, finished, count):
 def greedy_search(runner, source, max_length, length_penalty=1.0):
     """`beam_search` of width 1: in one call of the runner's `greedy_search` graph where it has one and the batch
     has at most GRAPH_SEARCH_ROWS rows (`graph_search`), else step by step (`greedy_loop`)."""
-    graphs = Decoder(runner.graphs)
-    if graphs.search is not None and rows_of(source) <= GRAPH_SEARCH_ROWS:
+    if runner.graphs.has("greedy_search") and rows_of(source) <= GRAPH_SEARCH_ROWS:
         return graph_search(runner, source, max_length, length_penalty)
-    encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
-    return greedy_loop(runner, graphs, encoded, rows_of(source), max_length, length_penalty)
+    graphs = Decoder(runner.graphs)
+    return greedy_loop(runner, graphs, runner.run(graphs.encoder, graphs.encoder_inputs(source)), max_length, length_penalty)
 
 
 def graph_search(runner, source, max_length, length_penalty=1.0):
@@ -198,10 +197,11 @@ def graph_search(runner, source, max_length, length_penalty=1.0):
     return greedy_results(ids, lengths, log_probs.sum(axis=1, dtype="float64"), attention, length_penalty)
 
 
-def greedy_loop(runner, graphs, encoded, count, max_length, length_penalty):
+def greedy_loop(runner, graphs, encoded, max_length, length_penalty):
     """Greedy decoding with fewer array operations per step than a beam: each row takes its argmax and leaves the
     batch with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
     state, memory = encoded[graphs.initial_state], {name: encoded[output] for name, output in graphs.memory.items()}
+    count = len(state)
     ids, scores, lengths = np.zeros((count, max_length), "int32"), np.zeros(count), np.zeros(count, "int64")
     alive, token, attention = np.arange(count), np.full(count, BOS_ID, dtype="int32"), None
     for step in range(max_length):
@@ -251,9 +251,9 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     """
     if beam_width == 1 and not trace:
         return greedy_search(runner, source, max_length, length_penalty)
-    graphs, width = Decoder(runner.graphs), beam_width
-    if graphs.beam is not None and rows_of(source) <= GRAPH_SEARCH_ROWS and not trace:
+    if runner.graphs.has("beam_search") and rows_of(source) <= GRAPH_SEARCH_ROWS and not trace:
         return graph_beam_search(runner, source, max_length, beam_width, length_penalty)
+    graphs, width = Decoder(runner.graphs), beam_width
     encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
     memory = {name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}
