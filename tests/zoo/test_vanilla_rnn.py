@@ -34,6 +34,15 @@ def test_get_config_round_trip(task):
     assert clone.get_config() == model.get_config()
 
 
+def test_embedding_stddev_sets_the_scale_of_the_first_embeddings():
+    """Keras' uniform +-0.05 by default; N(0, stddev^2) when asked, and kept in the config."""
+    config = {**CONFIGS["language_model"], "vocab_size": 500, "embedding_dim": 64}
+    default, wide = build(config), build({**config, "embedding_stddev": 1.0})
+    assert np.abs(keras.ops.convert_to_numpy(default.embedding.embeddings)).max() <= 0.05
+    assert keras.ops.convert_to_numpy(wide.embedding.embeddings).std() == pytest.approx(1.0, abs=0.02)
+    assert VanillaRNN.from_config(wide.get_config()).embedding_stddev == 1.0
+
+
 @pytest.mark.parametrize("task", CONFIGS)
 def test_keras_file_round_trip(task, tmp_path):
     model = build(CONFIGS[task])
