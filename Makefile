@@ -32,15 +32,12 @@ demo: $(INSTALLED)
 	@echo "== 4/4 serve a sample with onnxruntime only"
 	$(BIN)/python -m serving artifacts/char_rnn_shakespeare --prompt "ROMEO:" --length 200
 
-# One pytest process per Keras backend (the backend is fixed when keras is first imported), all three at once: alone,
-# the tensorflow pass kept 1.2 of the 2 cores busy. Each pass's output, with its slowest tests, follows when all end.
+# One pytest process per Keras backend: the backend is fixed when keras is first imported. Each prints its slowest tests.
 test: $(INSTALLED)
-	@logs=$$(mktemp -d); echo "tests on $(BACKENDS) side by side ..."; \
-	for backend in $(BACKENDS); do \
-		(KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider --durations=8 > $$logs/$$backend 2>&1; echo $$? > $$logs/$$backend.status) & \
-	done; wait; status=0; for backend in $(BACKENDS); do \
-		echo "== tests, KERAS_BACKEND=$$backend"; cat $$logs/$$backend; [ "$$(cat $$logs/$$backend.status)" = 0 ] || status=1; \
-	done; rm -rf $$logs; exit $$status
+	@status=0; for backend in $(BACKENDS); do \
+		echo "== tests, KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -p no:cacheprovider --durations=8 || status=1; \
+	done; exit $$status
 
 # The whole gate on every preset: export (gated on tensorflow), then every backend and the whole held-out set.
 verify: $(INSTALLED)
