@@ -79,7 +79,7 @@ def evaluate_command(arguments):
     model = preset.load_model()
     task = RECIPES[preset.name].task_module
     if arguments.sample and "sample_metrics" not in preset.metadata:
-        raise ZooError(f"{preset.name} has no sample split: --sample is for the scene captioner, the question answerer, the speller and the molecule generator")
+        raise ZooError(f"{preset.name} has no sample split: --sample is for the scene captioner, the question answerer, the speller and the two character language models")
     split = {"split": "sample"} if arguments.sample else {}
     measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"], **split)
     if arguments.json:
@@ -166,7 +166,7 @@ def parse_arguments(argv):
     evaluation.add_argument("--json", action="store_true")
     evaluation.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (the captioner needs no Debian package; "
         "the answerer's question-only baseline reads the training labels from it); the speller: the parity gate's 64 test utterances; "
-        "the molecule generator: fewer molecules and samples")
+        "the molecule generator: fewer molecules and samples; the Shakespeare model: the first 16,385 characters of the test plays")
     evaluation.set_defaults(run=evaluate_command)
 
     refreshing = commands.add_parser("refresh", help="rewrite a preset with today's code, its metrics re-measured, not retrained")
