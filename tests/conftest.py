@@ -80,8 +80,9 @@ class Artifacts(dict):
     """Preset name -> artifact folder, its gate run on every backend and the SavedModel for the `GATED` presets and
     on tensorflow for the others: the export tests read that parity report.
 
-    The presets in `ahead` are exported two at a time from the start, in that order; any other on first use. An
-    export keeps about one core busy (measured: four presets took 62.5 s one after another and 36.7 s two at a time).
+    The presets in `ahead` are exported two at a time from the session's start, in that order, while the tests that
+    read no artifact run (they run first); any other preset on first use. An export keeps about one core busy
+    (measured: four presets took 62.5 s one after another and 36.7 s two at a time).
     """
 
     def __init__(self, root, ahead):
@@ -103,17 +104,27 @@ class Artifacts(dict):
         return self[name]
 
 
+def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: "artifacts" in item.fixturenames)  # stable: otherwise in pytest's order
+
+
 def pytest_collection_finish(session):
     """Notes the presets that the tests to run take as their `name` and export, in the order they run."""
     runs = [item for item in session.items if "artifacts" in item.fixturenames and not any(mark.args[0] for mark in item.iter_markers("skipif"))]
     session.config.stash[EXPORTED] = list(dict.fromkeys(item.callspec.params["name"] for item in runs if hasattr(item, "callspec") and "name" in item.callspec.params))
 
 
-@pytest.fixture(scope="session")
-def artifacts(tmp_path_factory, pytestconfig):
+@pytest.fixture(scope="session", autouse=True)
+def exports(tmp_path_factory, pytestconfig):
+    """The session's `Artifacts`, created with the first test so that the exports start then."""
     exported = Artifacts(tmp_path_factory.mktemp("artifacts"), pytestconfig.stash[EXPORTED])
     yield exported
     exported.pool.shutdown(cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def artifacts(exports):
+    return exports
 
 
 @pytest.fixture(scope="session")
