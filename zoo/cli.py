@@ -5,6 +5,7 @@ import sys
 
 from zoo.core.backends import BACKENDS
 from zoo.core.errors import ArgumentParser, ZooError
+from zoo.core.folders import check_output_folder
 from zoo.core.manifest import read_manifest
 
 
@@ -53,13 +54,14 @@ def list_command(arguments):
 
 def train_command(arguments):
     use_backend(arguments.backend, arguments.data_parallel)
+    out = arguments.out or os.path.join("runs", arguments.name)
+    check_output_folder(os.path.abspath(out), "preset")  # at once: the training code takes seconds to import
     from training.fit import train
     from training.recipes import RECIPES
 
     if arguments.name not in RECIPES:
         raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(RECIPES)}")
 
-    out = arguments.out or os.path.join("runs", arguments.name)
     command = " ".join(["zoo", *sys.argv[1:]])
     written = train(
         arguments.name, out, epochs=arguments.epochs, seed=arguments.seed, restart=arguments.restart,
