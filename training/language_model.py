@@ -44,14 +44,13 @@ def bits_per_character(model, ids, segments=64):
 
 
 def evaluate(model, tokenizer, seed, split="test"):
-    """Bits per character on the test plays (`split="sample"`: the first SAMPLE_CHARACTERS of Henry V, for the tests:
-    a recurrent step at a time, the whole plays take minutes on the torch backend)."""
-    text = shakespeare.load_splits()["test"]
-    if split == "sample":
-        bpc, characters = bits_per_character(model, tokenizer.encode(text[:SAMPLE_CHARACTERS]))
-        return {"sample_bits_per_character": round(bpc, 4), "sample_characters": characters}
+    """Bits per character on a split of the plays (`split="sample"`: the first SAMPLE_CHARACTERS of the test plays, the
+    start of Henry V, for the tests: a recurrent step at a time, the whole plays take minutes on the torch backend)."""
+    splits = shakespeare.load_splits()
+    text = splits["test"][:SAMPLE_CHARACTERS] if split == "sample" else splits[split]
     bpc, characters = bits_per_character(model, tokenizer.encode(text))
-    return {"test_bits_per_character": round(bpc, 4), "test_characters": characters, "test_plays": list(shakespeare.TEST_PLAYS)}
+    metrics = {f"{split}_bits_per_character": round(bpc, 4), f"{split}_characters": characters}
+    return metrics | {"test_plays": list(shakespeare.TEST_PLAYS)} if split == "test" else metrics
 
 
 def sample(model, tokenizer, length=300, temperature=0.8, seed=0):

@@ -2,7 +2,7 @@ import os
 
 import numpy as np
 
-from serving.artifact import Artifact
+from serving.artifact import CACHE_BOUND_BYTES, Artifact
 from tests.conftest import once
 
 
@@ -18,7 +18,7 @@ def thread_counts_after(artifact, graph, rows):
 @once
 def test_only_a_whole_sequence_graph_too_large_for_a_cores_cache_runs_on_every_core_at_batch_1(artifacts):
     large, small = Artifact(artifacts["char_rnn_shakespeare"]), Artifact(artifacts["smiles_rnn_moses"])
-    assert large.paths["sequence"].stat().st_size > 8 * 2**20 > small.paths["sequence"].stat().st_size
+    assert large.paths["sequence"].stat().st_size > CACHE_BOUND_BYTES > small.paths["sequence"].stat().st_size
     assert thread_counts_after(large, "sequence", 1) == {1, os.cpu_count()}
     assert thread_counts_after(large, "step", 1) == thread_counts_after(small, "sequence", 1) == {1}
     assert thread_counts_after(small, "sequence", 64) == {1, os.cpu_count()}
