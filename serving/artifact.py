@@ -1,10 +1,10 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
-onnxruntime's intra-op threads spin, and on a small batch a second thread costs more than it gives: a batch
-of up to `SMALL_BATCH` rows runs on one thread, a larger one on every core (measured in the README's benchmarks).
-The exception is a whole-sequence graph whose weights outgrow a core's cache: every step of its loop reads them all,
-and two cores halve that (char_rnn_shakespeare's 13 MB at batch 1: 29.2 ms on one thread, 14.4 on two; the 3.3 MB
-smiles_rnn_moses: 3.27 and 3.43). It runs on every core at any batch. `threads` fixes the count instead.
+Every call runs on every core (`threads` fixes the count instead), and the threads sleep between calls instead of
+spinning. onnxruntime's default spin-wait kept a second core busy after each call, where the decoding loop's numpy
+work and the next graph's threads needed it: on 2 cores, two spinning threads decoded slower than one thread in most
+of the README's benchmark rows, and two sleeping threads faster in nearly all (greedy Bible verses at batch 1: 150, 160
+and 90 ms for 8 verses). The outputs are the same bits on any thread count, which the tests check.
 """
 import os
 from pathlib import Path
@@ -18,8 +18,6 @@ from zoo.core.manifest import read_manifest
 from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
-SMALL_BATCH = 8
-CACHE_BOUND_BYTES = 8 * 2**20
 
 
 def provider_chain(provider):
@@ -46,12 +44,9 @@ class Artifact:
         self.vocabularies = self.manifest["vocabularies"]
         self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
         self.providers = provider_chain(provider)
-        self.thread_counts = (threads, threads) if threads else (1, os.cpu_count() or 1)
+        self.threads = threads or os.cpu_count() or 1
         self.paths = {name: self.checked(spec["onnx"]) for name, spec in self.manifest["graphs"].items()}
-        self.cache_bound = {name for name, spec in self.manifest["graphs"].items() if spec["kind"] == "sequence" and self.paths[name].stat().st_size > CACHE_BOUND_BYTES}
-        self.sessions = {}
-        for name in self.paths:
-            self.check_declared(name, self.session(name, self.thread_counts[0]))
+        self.sessions = {name: self.session(name) for name in self.paths}
         self.output_names = {name: [tensor["name"] for tensor in spec["outputs"]] for name, spec in self.manifest["graphs"].items()}
 
     @property
@@ -69,16 +64,17 @@ class Artifact:
             raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
         return path
 
-    def session(self, graph, threads):
-        if (graph, threads) not in self.sessions:
-            options = onnxruntime.SessionOptions()
-            options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
-            options.intra_op_num_threads = threads
-            try:
-                self.sessions[graph, threads] = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
-            except Exception as error:
-                raise ZooError(f"onnxruntime cannot load {self.paths[graph]}: {str(error).splitlines()[0]}") from None
-        return self.sessions[graph, threads]
+    def session(self, graph):
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
+        options.intra_op_num_threads = self.threads
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            session = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
+        except Exception as error:
+            raise ZooError(f"onnxruntime cannot load {self.paths[graph]}: {str(error).splitlines()[0]}") from None
+        self.check_declared(graph, session)
+        return session
 
     def check_declared(self, graph, session):
         """The graph's inputs and outputs must be the tensors the manifest declares, by name."""
@@ -89,7 +85,5 @@ class Artifact:
                 raise ZooError(f"manifest field graphs.{graph}.{side} declares {', '.join(declared)}, but {spec['onnx']} has {', '.join(found)}")
 
     def run(self, graph, inputs):
-        rows = len(next(iter(inputs.values())))
-        session = self.session(graph, self.thread_counts[rows > SMALL_BATCH or graph in self.cache_bound])
         names = self.output_names[graph]
-        return dict(zip(names, session.run(names, inputs)))
+        return dict(zip(names, self.sessions[graph].run(names, inputs)))

@@ -1,25 +1,31 @@
 import os
 
 import numpy as np
+import pytest
 
-from serving.artifact import CACHE_BOUND_BYTES, Artifact
+from benchmarks.__main__ import Recorder
+from export.parity import held_out_inputs
+from serving.artifact import Artifact
 from tests.conftest import once
-
-
-def thread_counts_after(artifact, graph, rows):
-    """The thread counts of `graph`'s sessions once it has run on `rows` zero rows, 5 long where there is a time axis
-    (opening an artifact makes one session per graph on one thread)."""
-    inputs = {tensor["name"]: np.zeros([rows if axis == "batch" else 5 if axis == "time" else axis for axis in tensor["shape"]], tensor["dtype"])
-              for tensor in artifact.manifest["graphs"][graph]["inputs"]}
-    artifact.run(graph, inputs)
-    return {threads for name, threads in artifact.sessions if name == graph}
+from zoo.core.decoding import StepByStep, beam_search, rows_of, take
 
 
 @once
-def test_only_a_whole_sequence_graph_too_large_for_a_cores_cache_runs_on_every_core_at_batch_1(artifacts):
-    large, small = Artifact(artifacts["char_rnn_shakespeare"]), Artifact(artifacts["smiles_rnn_moses"])
-    assert large.paths["sequence"].stat().st_size > CACHE_BOUND_BYTES > small.paths["sequence"].stat().st_size
-    assert thread_counts_after(large, "sequence", 1) == {1, os.cpu_count()}
-    assert thread_counts_after(large, "step", 1) == thread_counts_after(small, "sequence", 1) == {1}
-    assert thread_counts_after(small, "sequence", 64) == {1, os.cpu_count()}
-    assert thread_counts_after(Artifact(artifacts["char_rnn_shakespeare"], threads=1), "sequence", 1) == {1}
+def test_every_graph_runs_on_every_core_unless_told_and_its_threads_sleep_between_calls(artifacts):
+    for artifact, threads in ((Artifact(artifacts["attention_en_fr_numbers"]), os.cpu_count()), (Artifact(artifacts["attention_en_fr_numbers"], threads=1), 1)):
+        for session in artifact.sessions.values():
+            options = session.get_session_options()
+            assert options.intra_op_num_threads == threads and options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+
+
+@once
+@pytest.mark.parametrize("name", ["attention_en_fr_numbers", "sat_fashion_scenes"])
+def test_one_thread_and_every_core_give_the_same_bits(artifacts, name):
+    """`--threads` changes the speed of a decoding, never its outputs: the gate's results hold for any count."""
+    one, every = Artifact(artifacts[name], threads=1), Artifact(artifacts[name])
+    recorder = Recorder(StepByStep(one))
+    sources = held_out_inputs(one)
+    beam_search(recorder, take(sources, np.arange(min(64, rows_of(sources)))), one.manifest["max_target_length"], beam_width=4)
+    for graph, inputs in recorder.calls:
+        expected, actual = one.run(graph, inputs), every.run(graph, inputs)
+        assert all(np.array_equal(expected[output], actual[output]) for output in expected), graph
