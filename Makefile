@@ -48,3 +48,5 @@ verify: $(INSTALLED)
 
 benchmark: $(INSTALLED)
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks.threads
+	$(BIN)/python -m benchmarks.load

@@ -1,10 +1,9 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
-Every call runs on every core (`threads` fixes the count instead), and the threads sleep between calls instead of
-spinning. onnxruntime's default spin-wait kept a second core busy after each call, where the decoding loop's numpy
-work and the next graph's threads needed it: on 2 cores, two spinning threads decoded slower than one thread in most
-of the README's benchmark rows, and two sleeping threads faster in nearly all (greedy Bible verses at batch 1: 150, 160
-and 90 ms for 8 verses). The outputs are the same bits on any thread count, which the tests check.
+Every call runs on every core (`threads` fixes the count instead), and the threads sleep between calls. onnxruntime's
+default is to spin: an idle thread keeps its core busy for a while after each call, which in a decoding loop is when
+the loop's numpy work and the next graph's threads need it (`python -m benchmarks.threads` times the three ways side by
+side). The outputs are the same bits on any thread count, which the tests check.
 """
 import os
 from pathlib import Path
@@ -35,7 +34,7 @@ def provider_chain(provider):
 class Artifact:
     """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name; `graphs` are their declared roles."""
 
-    def __init__(self, folder, provider="cpu", threads=None):
+    def __init__(self, folder, provider="cpu", threads=None, spinning=False):
         if threads is not None and threads < 1:
             raise ZooError(f"--threads must be at least 1, not {threads}")
         self.folder = Path(folder)
@@ -44,7 +43,7 @@ class Artifact:
         self.vocabularies = self.manifest["vocabularies"]
         self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
         self.providers = provider_chain(provider)
-        self.threads = threads or os.cpu_count() or 1
+        self.threads, self.spinning = threads or os.cpu_count() or 1, spinning
         self.paths = {name: self.checked(spec["onnx"]) for name, spec in self.manifest["graphs"].items()}
         self.sessions = {name: self.session(name) for name in self.paths}
         self.output_names = {name: [tensor["name"] for tensor in spec["outputs"]] for name, spec in self.manifest["graphs"].items()}
@@ -68,7 +67,7 @@ class Artifact:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
         options.intra_op_num_threads = self.threads
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spinning)))
         try:
             session = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
         except Exception as error:

@@ -12,10 +12,11 @@ from zoo.core.decoding import StepByStep, beam_search, rows_of, take
 
 @once
 def test_every_graph_runs_on_every_core_unless_told_and_its_threads_sleep_between_calls(artifacts):
-    for artifact, threads in ((Artifact(artifacts["attention_en_fr_numbers"]), os.cpu_count()), (Artifact(artifacts["attention_en_fr_numbers"], threads=1), 1)):
+    folder = artifacts["attention_en_fr_numbers"]
+    for artifact, threads, spinning in ((Artifact(folder), os.cpu_count(), "0"), (Artifact(folder, threads=1), 1, "0"), (Artifact(folder, spinning=True), os.cpu_count(), "1")):
         for session in artifact.sessions.values():
             options = session.get_session_options()
-            assert options.intra_op_num_threads == threads and options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+            assert options.intra_op_num_threads == threads and options.get_session_config_entry("session.intra_op.allow_spinning") == spinning
 
 
 @once
