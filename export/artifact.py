@@ -18,7 +18,7 @@ OPSETS = range(14, 19)
 
 def export_preset(preset, out, formats=FORMATS, opset=DEFAULT_OPSET, parity_backends=("tensorflow",), decode_limit=None):
     """Writes the artifact for `preset` (name or folder) to `out`, gated by the parity check on `parity_backends`
-    (decoding the first `decode_limit` held-out sources, all by default).
+    (decoding `decode_limit` held-out sources spread over the set, all by default).
 
     The folder appears only when everything, parity included, succeeded; `out` must be absent, empty, or an
     artifact folder zoo wrote holding nothing else.
