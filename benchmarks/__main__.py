@@ -59,10 +59,11 @@ VERSIONED_PACKAGES = ("onnxruntime", "keras", "tensorflow-cpu", "jax", "torch")
 THREADS = (1, os.cpu_count() or 1)
 
 
-def parse_arguments(argv):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_arguments(argv, prog="python -m benchmarks", description=__doc__, repeats=DEFAULT_REPEATS):
+    """The options of `python -m benchmarks` and of the benchmarks that time presets the same way (`benchmarks.threads`)."""
+    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", default=",".join(preset_names()), help="comma-separated preset names (default: every shipped preset)")
-    parser.add_argument("--repeats", type=int, default=DEFAULT_REPEATS, help=f"timed calls per measurement (default {DEFAULT_REPEATS})")
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"timed calls per measurement, a third of them for decoding (default {repeats})")
     parser.add_argument("--artifacts", type=Path, help="reuse the artifact DIR/<preset> where it exists instead of exporting")
     arguments = parser.parse_args(argv)
     if arguments.repeats < 1:

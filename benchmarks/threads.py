@@ -3,28 +3,27 @@ side in one process: one thread; every core with the threads spinning between ca
 core with them sleeping, which is what serving runs. Decoding is `python -m benchmarks`' (64 held-out sources at
 batch 1 and 64, greedy and beam 4) in ms per sequence; generation is in characters or molecules per second.
 """
-import argparse
 import sys
 import tempfile
-from pathlib import Path
 
-from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description
+from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
 from benchmarks.keras_timing import decoding_speed, generation_speed
 from serving.artifact import Artifact
 from zoo.core.errors import ZooError
-from zoo.presets import preset_names
 
 SETTINGS = {"1 thread": {"threads": 1}, "every core, spinning": {"spinning": True}, "every core, sleeping (serving)": {}}
 
 
 def preset_rows(folder, repeats):
     """{(what, batch): {setting: speed}} of one artifact: ms per sequence for each decoding, samples/s for generation."""
+    artifacts = {setting: Artifact(folder, **options) for setting, options in SETTINGS.items()}
+    first = next(iter(artifacts.values()))
+    max_length, task = first.manifest["max_target_length"], first.manifest["task"]
+    sentences = decoding_inputs(first) if max_length else None  # the same sources for every setting, read once
     rows = {}
-    for setting, options in SETTINGS.items():
-        artifact = Artifact(folder, **options)
-        max_length, task = artifact.manifest["max_target_length"], artifact.manifest["task"]
+    for setting, artifact in artifacts.items():
         if max_length:
-            for row in decoding_speed(artifact, decoding_inputs(artifact), max_length, repeats, setting):
+            for row in decoding_speed(artifact, sentences, max_length, repeats, setting):
                 what = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
                 rows.setdefault((what, row["batch"]), {})[setting] = f"{row['median_ms'] / row['sequences']:,.2f}"
         if artifact.graphs.generates_text():
@@ -35,13 +34,7 @@ def preset_rows(folder, repeats):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.threads", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", default=",".join(preset_names()), help="comma-separated preset names (default: every shipped preset)")
-    parser.add_argument("--repeats", type=int, default=6, help="timed runs are a third of this, at least 2 (default 6)")
-    parser.add_argument("--artifacts", type=Path, help="reuse the artifact DIR/<preset> where it exists instead of exporting")
-    arguments = parser.parse_args(argv)
-    if arguments.repeats < 1:
-        parser.error("--repeats must be at least 1")
+    arguments = parse_arguments(argv, "python -m benchmarks.threads", __doc__, repeats=6)
     print(f"| preset | decoding | batch | {' | '.join(SETTINGS)} |\n|---|---|--:|{'--:|' * len(SETTINGS)}", flush=True)
     try:
         with tempfile.TemporaryDirectory() as scratch:
