@@ -1,6 +1,12 @@
 import numpy as np
+import pytest
 
-from zoo.core.decoding import FIRST_CANDIDATE, candidates
+from benchmarks.__main__ import Recorder
+from export.parity import held_out_inputs
+from serving.artifact import Artifact
+from tests.conftest import once
+from zoo.core import decoding
+from zoo.core.decoding import FIRST_CANDIDATE, Decoder, StepByStep, beam_search, candidates, rows_of, take
 
 
 def full_log_softmax(logits):
@@ -20,3 +26,27 @@ def test_candidates_are_each_rows_likeliest_ids_with_exact_log_probabilities():
     # A finished hypothesis only pads, at no cost.
     assert (ids[finished, 0] == 0).all() and (log_probs[finished, 0] == 0).all() and np.isneginf(log_probs[finished, 1:]).all()
     assert candidates(logits, finished, 1)[0][:, 0].tolist() == [int(np.argmax(row)) if not done else 0 for row, done in zip(reference, finished)]
+
+
+@once
+@pytest.mark.parametrize("name", ["attention_en_fr_numbers", "sat_fashion_scenes"])
+def test_ended_rows_stay_in_the_step_batch_until_a_quarter_has_ended_and_change_no_bit(artifacts, name, monkeypatch):
+    artifact = Artifact(artifacts[name])
+    sources = held_out_inputs(artifact)
+    sources = take(sources, np.arange(min(64, rows_of(sources))))
+    step, token = Decoder(artifact.graphs).step, Decoder(artifact.graphs).previous_token
+    for width in (1, 4):
+        decoded, sizes = {}, {}
+        for share in (1.0, decoding.KEEP_ENDED_ROWS_DOWN_TO):  # 1.0: cut at every end
+            monkeypatch.setattr(decoding, "KEEP_ENDED_ROWS_DOWN_TO", share)
+            recorder = Recorder(StepByStep(artifact))
+            decoded[share] = beam_search(recorder, sources, artifact.manifest["max_target_length"], beam_width=width)
+            sizes[share] = [len(inputs[token]) for graph, inputs in recorder.calls if graph == step]
+        eager, lazy = decoded.values()
+        for expected, actual in zip(eager, lazy):
+            assert expected["ids"] == actual["ids"] and expected["score"] == actual["score"]
+            assert np.array_equal(expected["attention"], actual["attention"])
+        eager_sizes, lazy_sizes = sizes.values()
+        cuts = [(before, after) for before, after in zip(lazy_sizes, lazy_sizes[1:]) if after != before]
+        assert cuts and all(after <= 0.75 * before for before, after in cuts), lazy_sizes
+        assert any(0.75 * before < after < before for before, after in zip(eager_sizes, eager_sizes[1:])), eager_sizes

@@ -18,6 +18,8 @@ FIRST_CANDIDATE = max(PAD_ID, BOS_ID) + 1
 # saves the per-step calls; larger batches decode faster step by step, where sources that have ended leave the
 # batch (a graph computes every row until the last has ended; see the README's benchmarks).
 GRAPH_SEARCH_ROWS = 8
+# A decoding batch keeps the rows of ended hypotheses until no more than this share of it goes on (`StepBatch`).
+KEEP_ENDED_ROWS_DOWN_TO = 0.75
 
 
 def sample_next(logits, temperature, rng):
@@ -140,6 +142,38 @@ class Decoder:
         return source
 
 
+class StepBatch:
+    """The batch that a search's decoder step reads: the hypotheses still decoding, at `rows` of it.
+
+    A hypothesis that ends leaves the search at once, but its row stays in the batch, computed and ignored, until no
+    more than KEEP_ENDED_ROWS_DOWN_TO of the batch goes on; only then is the batch cut to the rows going on. Cutting at
+    every end copied the encoder's outputs at most steps, which took longer than computing the ended rows.
+    """
+
+    def __init__(self, memory, size):
+        self.memory, self.size, self.rows = memory, size, np.arange(size)
+
+    def feed(self, hypotheses):
+        """The step's inputs: the memory, and the per-hypothesis arrays of `hypotheses` ({input name: array}) at
+        their rows (ended rows read zeros)."""
+        if len(self.rows) < self.size:
+            spread = {name: np.zeros((self.size, *value.shape[1:]), value.dtype) for name, value in hypotheses.items()}
+            for name, value in hypotheses.items():
+                spread[name][self.rows] = value
+            hypotheses = spread
+        return hypotheses | self.memory
+
+    def read(self, output):
+        """The hypotheses' rows of a step output."""
+        return output if len(self.rows) == self.size else output[self.rows]
+
+    def keep(self, kept):
+        """Only the hypotheses `kept` (indices or a mask) go on."""
+        self.rows = self.rows[kept]
+        if len(self.rows) <= KEEP_ENDED_ROWS_DOWN_TO * self.size:
+            self.memory, self.size, self.rows = take(self.memory, self.rows), len(self.rows), np.arange(len(self.rows))
+
+
 class StepByStep:
     """A runner without its search graphs: every search calls `decoder_step` once per token."""
 
@@ -165,7 +199,7 @@ def candidates(logits, finished, count):
     normaliser = log_normaliser(logits)
     allowed = logits[:, FIRST_CANDIDATE:]
     count = min(count, allowed.shape[1])
-    ids = allowed.argmax(axis=1)[:, None] if count == 1 else np.argpartition(-allowed, count - 1, axis=1)[:, :count]
+    ids = allowed.argmax(axis=1)[:, None] if count == 1 else np.argpartition(allowed, allowed.shape[1] - count, axis=1)[:, -count:]
     # Plain fancy indexing: np.take_along_axis costs more in Python than the gather itself at these sizes.
     log_probs = allowed[np.arange(len(ids))[:, None], ids].astype("float64") - normaliser[:, None]
     ids += FIRST_CANDIDATE
@@ -199,26 +233,25 @@ def graph_search(runner, source, max_length, length_penalty=1.0):
 
 def greedy_loop(runner, graphs, encoded, max_length, length_penalty):
     """Greedy decoding with fewer array operations per step than a beam: each row takes its argmax and leaves the
-    batch with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
-    state, memory = encoded[graphs.initial_state], {name: encoded[output] for name, output in graphs.memory.items()}
-    count = len(state)
+    search with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
+    state, count = encoded[graphs.initial_state], len(encoded[graphs.initial_state])
+    batch = StepBatch({name: encoded[output] for name, output in graphs.memory.items()}, count)
     ids, scores, lengths = np.zeros((count, max_length), "int32"), np.zeros(count), np.zeros(count, "int64")
     alive, token, attention = np.arange(count), np.full(count, BOS_ID, dtype="int32"), None
     for step in range(max_length):
-        outputs = runner.run(graphs.step, {graphs.previous_token: token, graphs.state: state, **memory})
-        logits = outputs[graphs.logits]
+        outputs = runner.run(graphs.step, batch.feed({graphs.previous_token: token, graphs.state: state}))
+        logits = batch.read(outputs[graphs.logits])
         token = (logits[:, FIRST_CANDIDATE:].argmax(axis=1) + FIRST_CANDIDATE).astype("int32")
         scores[alive] += logits[np.arange(len(alive)), token] - log_normaliser(logits)
         ids[alive, step], lengths[alive] = token, step + 1
         if graphs.attention:
             attention = np.zeros((count, max_length, outputs[graphs.attention].shape[1]), "float32") if attention is None else attention
-            attention[alive, step] = outputs[graphs.attention]
+            attention[alive, step] = batch.read(outputs[graphs.attention])
         going = token != EOS_ID
         if not going.any():
             break
-        alive, token, state = alive[going], token[going], outputs[graphs.new_state][going]
-        if not going.all():
-            memory = {name: value[going] for name, value in memory.items()}
+        alive, token, state = alive[going], token[going], batch.read(outputs[graphs.new_state])[going]
+        batch.keep(going)
     return greedy_results(ids, lengths, scores, attention, length_penalty)
 
 
@@ -242,8 +275,8 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     log-probability `sum log p / length ** length_penalty`, and the attention matrix (target x source positions)
     where the model has attention, else None. Ties go to the lower beam, then the lower id.
 
-    A sentence leaves the batch as soon as all its hypotheses have ended; each step records only each new
-    hypothesis's parent and token, and the winners are traced back at the end.
+    A sentence leaves the search as soon as all its hypotheses have ended (its rows leave the batch as `StepBatch`
+    says); each step records only each new hypothesis's parent and token, and the winners are traced back at the end.
 
     With `trace`, each result also holds the search itself, step by step (for comparing two runtimes'
     searches): `beams` a hash of each kept hypothesis's ids (steps, width), `beam_scores` their scores, and
@@ -256,7 +289,7 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     graphs, width = Decoder(runner.graphs), beam_width
     encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
-    memory = {name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}
+    batch = StepBatch({name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}, len(state))
     alive = np.arange(rows_of(source))  # sentences still decoding; each has `width` rows, sentence-major
     scores = np.zeros((len(alive), width))
     scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
@@ -264,8 +297,8 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     finished, lengths, hashes = np.zeros(len(token), bool), np.zeros(len(token)), np.zeros(len(token), "int64")
     steps, ended, searched = [], {}, {}
     for step in range(max_length):
-        outputs = runner.run(graphs.step, {graphs.previous_token: token, graphs.state: state, **memory})
-        ids, log_probs = candidates(outputs[graphs.logits], finished, width + 1 if trace else width)
+        outputs = runner.run(graphs.step, batch.feed({graphs.previous_token: token, graphs.state: state}))
+        ids, log_probs = candidates(batch.read(outputs[graphs.logits]), finished, width + 1 if trace else width)
         count, per_row = len(alive), ids.shape[1]
         totals = (scores.reshape(-1, 1) + log_probs).reshape(count, width * per_row)
         if totals.shape[1] == 1:  # greedy: the one candidate
@@ -289,15 +322,15 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             for row in np.flatnonzero(done):
                 ended[alive[row]] = (step, row * width, scores[row], lengths.reshape(count, width)[row])
             keep = np.flatnonzero(np.repeat(~done, width))
-        attention = outputs[graphs.attention] if graphs.attention else None
+        attention = batch.read(outputs[graphs.attention]) if graphs.attention else None
         steps.append((parents, token, attention, keep))
-        state = outputs[graphs.new_state][parents]
+        state = batch.read(outputs[graphs.new_state])[parents]
         if keep is not None:
             if not keep.size:
                 break
             state, token, finished, lengths, hashes = state[keep], token[keep], finished[keep], lengths[keep], hashes[keep]
             scores, alive = scores[~done], alive[~done]
-            memory = {name: value[keep] for name, value in memory.items()}
+            batch.keep(keep)
     return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(rows_of(source))]
 
 
