@@ -147,7 +147,8 @@ class StepBatch:
 
     A hypothesis that ends leaves the search at once, but its row stays in the batch, computed and ignored, until no
     more than KEEP_ENDED_ROWS_DOWN_TO of the batch goes on; only then is the batch cut to the rows going on. Cutting at
-    every end copied the encoder's outputs at most steps, which took longer than computing the ended rows.
+    every end copied the encoder's outputs at most steps, which took longer than computing the ended rows. A decoder
+    that reads no encoder outputs (no attention) has nothing to copy, and its batch is cut at every end.
     """
 
     def __init__(self, memory, size):
@@ -170,7 +171,7 @@ class StepBatch:
     def keep(self, kept):
         """Only the hypotheses `kept` (indices or a mask) go on."""
         self.rows = self.rows[kept]
-        if len(self.rows) <= KEEP_ENDED_ROWS_DOWN_TO * self.size:
+        if not self.memory or len(self.rows) <= KEEP_ENDED_ROWS_DOWN_TO * self.size:
             self.memory, self.size, self.rows = take(self.memory, self.rows), len(self.rows), np.arange(len(self.rows))
 
 
