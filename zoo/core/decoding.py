@@ -15,8 +15,8 @@ from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID, pad_batch
 # left out by slicing the logits, without copying them.
 FIRST_CANDIDATE = max(PAD_ID, BOS_ID) + 1
 # Up to this many sources, a search runs in one call of an artifact's `greedy_search` or `beam_search` graph, which
-# saves the per-step calls; larger batches decode faster step by step, where sources that have ended leave the
-# batch (a graph computes every row until the last has ended; see the README's benchmarks).
+# saves the per-step calls; larger batches decode faster step by step, where the batch sheds the rows of sources that
+# have ended (a graph computes every row until the last has ended; see the README's benchmarks).
 GRAPH_SEARCH_ROWS = 8
 # A decoding batch keeps the rows of ended hypotheses until no more than this share of it goes on (`StepBatch`).
 KEEP_ENDED_ROWS_DOWN_TO = 0.75
