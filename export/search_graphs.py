@@ -7,9 +7,9 @@ hypotheses by `TopK` over its beams x vocabulary, and the graph returns every st
 `zoo.core.decoding.graph_beam_search` to trace the best back. A hypothesis that has emitted the end id pads from
 then on at no cost, and the loop ends when every row has ended or after `max_length` tokens.
 
-Sources do not leave the batch as in the numpy loop, which changes nothing in their tokens but where two
-candidates tie within fp32 rounding (the parity gate checks both searches emit the same ids), and makes the
-graphs slower than the numpy loop on large batches of sentences of unequal lengths.
+Ended sources stay in the batch until the last one ends, where the numpy loop sheds their rows. That changes nothing
+in their tokens but where two candidates tie within fp32 rounding (the parity gate checks both searches emit the same
+ids), and makes the graphs slower than the numpy loop on large batches of sentences of unequal lengths.
 """
 import numpy as np
 import onnx
