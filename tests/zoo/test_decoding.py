@@ -34,14 +34,14 @@ def test_ended_rows_stay_in_the_step_batch_until_a_quarter_has_ended_and_change_
     artifact = Artifact(artifacts[name])
     sources = held_out_inputs(artifact)
     sources = take(sources, np.arange(min(64, rows_of(sources))))
-    step, token = Decoder(artifact.graphs).step, Decoder(artifact.graphs).previous_token
+    graphs = Decoder(artifact.graphs)
     for width in (1, 4):
         decoded, sizes = {}, {}
         for share in (1.0, decoding.KEEP_ENDED_ROWS_DOWN_TO):  # 1.0: cut at every end
             monkeypatch.setattr(decoding, "KEEP_ENDED_ROWS_DOWN_TO", share)
             recorder = Recorder(StepByStep(artifact))
             decoded[share] = beam_search(recorder, sources, artifact.manifest["max_target_length"], beam_width=width)
-            sizes[share] = [len(inputs[token]) for graph, inputs in recorder.calls if graph == step]
+            sizes[share] = [len(inputs[graphs.previous_token]) for graph, inputs in recorder.calls if graph == graphs.step]
         eager, lazy = decoded.values()
         for expected, actual in zip(eager, lazy):
             assert expected["ids"] == actual["ids"] and expected["score"] == actual["score"]

@@ -157,12 +157,13 @@ class StepBatch:
     def feed(self, hypotheses):
         """The step's inputs: the memory, and the per-hypothesis arrays of `hypotheses` ({input name: array}) at
         their rows (ended rows read zeros)."""
-        if len(self.rows) < self.size:
-            spread = {name: np.zeros((self.size, *value.shape[1:]), value.dtype) for name, value in hypotheses.items()}
-            for name, value in hypotheses.items():
-                spread[name][self.rows] = value
-            hypotheses = spread
-        return hypotheses | self.memory
+        if len(self.rows) == self.size:
+            return hypotheses | self.memory
+        spread = {}
+        for name, value in hypotheses.items():
+            spread[name] = np.zeros((self.size, *value.shape[1:]), value.dtype)
+            spread[name][self.rows] = value
+        return spread | self.memory
 
     def read(self, output):
         """The hypotheses' rows of a step output."""
@@ -235,7 +236,8 @@ def graph_search(runner, source, max_length, length_penalty=1.0):
 def greedy_loop(runner, graphs, encoded, max_length, length_penalty):
     """Greedy decoding with fewer array operations per step than a beam: each row takes its argmax and leaves the
     search with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
-    state, count = encoded[graphs.initial_state], len(encoded[graphs.initial_state])
+    state = encoded[graphs.initial_state]
+    count = len(state)
     batch = StepBatch({name: encoded[output] for name, output in graphs.memory.items()}, count)
     ids, scores, lengths = np.zeros((count, max_length), "int32"), np.zeros(count), np.zeros(count, "int64")
     alive, token, attention = np.arange(count), np.full(count, BOS_ID, dtype="int32"), None
