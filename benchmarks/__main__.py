@@ -6,10 +6,12 @@ imported, so this process never imports it. Every runner gets the same inputs.
 
 Decoding tables compare, on the same sources:
 - onnxruntime serving: what `python -m serving` runs: batches of up to `GRAPH_SEARCH_ROWS` sources in one call of
-  the `greedy_search` or `beam_search` graph, larger ones step by step, in the numpy loop;
+  the `greedy_search` or `beam_search` graph, larger ones step by step, in the numpy loop over the `candidate_step`
+  graph;
 - the other way, which serving does not take at that batch size: step by step at batch 1, the search graph at 64;
-- the onnxruntime floor: the graph calls that a step-by-step search made (encoder once, decoder step once per step),
-  replayed alone from their recorded inputs: what the numpy loop would take with free bookkeeping;
+- the onnxruntime floor: the graph calls that a step-by-step search made over the decoder step (encoder once, decoder
+  step once per step), replayed alone from their recorded inputs: what the numpy loop would take with free
+  bookkeeping, the ranking of candidates included;
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
   gets without exporting;
 - the same numpy loop over Keras-jax `predict_on_batch`.
@@ -46,7 +48,8 @@ from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input, traced_graphs
 from serving.artifact import Artifact
 from zoo.core.backends import BACKENDS, run_python
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, StepByStep, beam_search, graph_beam_search, graph_search, rows_of, take
+from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, Without, beam_search, graph_beam_search, graph_search, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.presets import preset_names
 
@@ -95,7 +98,7 @@ def decoding_inputs(artifact):
 
 
 class Recorder:
-    """A runner that records every graph call a search makes, with its inputs, for `floor` to replay."""
+    """A runner that records every graph call a search makes, with its inputs, for the floor to replay."""
 
     def __init__(self, artifact):
         self.artifact, self.graphs, self.calls = artifact, artifact.graphs, []
@@ -117,14 +120,14 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
     max_length = artifact.manifest["max_target_length"]
     for width, batch, batches in decoding_cases(sentences) if max_length else ():
-        recorder = Recorder(StepByStep(artifact))
+        recorder = Recorder(Without(artifact, *EXPORTED_KINDS))
         results = decode_all(partial(beam_search, recorder, max_length=max_length, beam_width=width), batches)
         served = measure(lambda: decode_all(partial(beam_search, artifact, max_length=max_length, beam_width=width), batches), decoding_repeats(repeats))
         floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
         decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
         if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size
             if batch <= GRAPH_SEARCH_ROWS:
-                name, decode = STEPPED, partial(beam_search, StepByStep(artifact), max_length=max_length, beam_width=width)
+                name, decode = STEPPED, partial(beam_search, Without(artifact, *SEARCH_KINDS), max_length=max_length, beam_width=width)
             elif width == 1:
                 name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
             else:

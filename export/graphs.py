@@ -14,7 +14,7 @@ import tensorflow as tf
 import tf2onnx
 
 from export.recurrent_graphs import native_graph
-from export.search_graphs import beam_search, beam_search_contract, greedy_search, greedy_search_contract
+from export.search_graphs import beam_search, beam_search_contract, candidate_step, candidate_step_contract, greedy_search, greedy_search_contract
 from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import MARKER, sha256
@@ -97,6 +97,8 @@ def write_artifact(preset_name, folder, formats, opset):
         manifest_graphs[name] = export_onnx(model, name, graph, contract["graphs"][name], folder / f"{name}.onnx", opset)
     if "decoder_step" in graphs:
         step = onnx.load(str(folder / "decoder_step.onnx"))
+        declared = candidate_step_contract(contract["graphs"]["decoder_step"])
+        manifest_graphs["candidate_step"] = described(candidate_step(step), "candidate_step", declared, folder / "candidate_step.onnx", "native")
         declared = greedy_search_contract(contract["graphs"]["decoder_step"])
         manifest_graphs["greedy_search"] = described(greedy_search(step), "greedy_search", declared, folder / "greedy_search.onnx", "native")
         declared = beam_search_contract(contract["graphs"]["decoder_step"])

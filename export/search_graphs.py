@@ -1,4 +1,8 @@
-"""Whole searches as ONNX graphs: an ONNX `Loop` around the exported `decoder_step`, greedy or beam.
+"""Graphs around the exported `decoder_step`: the candidate step, and whole searches as an ONNX `Loop`, greedy or beam.
+
+The candidate step is the decoder step followed by its rows' likeliest next ids and their log-probabilities, for
+serving's numpy loop: ranking the vocabulary in onnxruntime, on every core, takes less time than numpy's ranking of
+the logits the step would return.
 
 serving's numpy loop calls `decoder_step` once per token: at batch 1 the call and the bookkeeping around it cost
 more than the step's products. Inside a `Loop` onnxruntime runs every step without returning to Python. Greedy:
@@ -49,6 +53,44 @@ def renamed_step(step):
 
 def has_attention(step):
     return any(output.name == "attention" for output in step.graph.output)
+
+
+def candidate_step_contract(step_declared):
+    """The declared roles of the `candidate_step` graph's tensors, from the `decoder_step`'s."""
+    tensors = {name: declared for name, declared in step_declared["tensors"].items() if name != "logits"}
+    tensors |= {"candidate_count": role("candidate_count"), "candidate_ids": role("candidates", "target"), "candidate_log_probs": role("candidate_log_probs")}
+    return {"kind": "candidate_step", "tensors": tensors}
+
+
+def candidate_step(step):
+    """The `candidate_step` graph of an exported `decoder_step` model: the step's inputs and `candidate_count` (1,);
+    its outputs but the logits, and per row the `candidate_count` likeliest ids past padding and start, best first
+    (ties to the lower id), as `candidate_ids`, and their `candidate_log_probs`."""
+    # Its own tensors' names cannot clash with the step's.
+    constants = [
+        constant("candidates/first_candidate", [FIRST_CANDIDATE]),
+        constant("candidates/first_id", np.int64(FIRST_CANDIDATE)),
+        constant("candidates/vocabulary_end", [np.iinfo(np.int64).max]),
+        constant("candidates/vocabulary_axis", [1]),
+    ]
+    nodes = list(step.graph.node) + [
+        helper.make_node("Cast", ["candidate_count"], ["candidates/count"], to=TensorProto.INT64),
+        # Ranked by logit, as numpy ranks them in `zoo.core.decoding.candidates`.
+        helper.make_node("Slice", ["logits", "candidates/first_candidate", "candidates/vocabulary_end", "candidates/vocabulary_axis"], ["candidates/logits"]),
+        helper.make_node("TopK", ["candidates/logits", "candidates/count"], ["candidates/best_logits", "candidates/best_positions"], axis=1, largest=1, sorted=1),
+        helper.make_node("Add", ["candidates/best_positions", "candidates/first_id"], ["candidates/best_ids"]),
+        # onnxruntime's LogSoftmax and a gather take a third of the time of its ReduceLogSumExp over 8,000 ids.
+        helper.make_node("LogSoftmax", ["logits"], ["candidates/vocabulary_log_probs"], axis=1),
+        helper.make_node("GatherElements", ["candidates/vocabulary_log_probs", "candidates/best_ids"], ["candidate_log_probs"], axis=1),
+        helper.make_node("Cast", ["candidates/best_ids"], ["candidate_ids"], to=TensorProto.INT32),  # int32, as every declared tensor
+    ]
+    count = helper.make_tensor_value_info("candidate_count", TensorProto.INT32, [1])
+    outputs = [output for output in step.graph.output if output.name != "logits"] + [
+        helper.make_tensor_value_info("candidate_ids", TensorProto.INT32, ["batch", "count"]),
+        helper.make_tensor_value_info("candidate_log_probs", TensorProto.FLOAT, ["batch", "count"]),
+    ]
+    graph = helper.make_graph(nodes, "candidate_step", [*step.graph.input, count], outputs, initializer=list(step.graph.initializer) + constants)
+    return checked_model(graph, step)
 
 
 def greedy_body(step):
@@ -300,6 +342,11 @@ def search_model(name, step, nodes, inputs, outputs, constants, scanned_attentio
         outputs = outputs + [helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions])]
     inputs = [state, *memory, *inputs, helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
     graph = helper.make_graph(count + nodes, name, inputs, outputs, initializer=list(step.graph.initializer) + constants)
+    return checked_model(graph, step)
+
+
+def checked_model(graph, step):
+    """The checked model of a graph built around the step, in the step's opsets."""
     model = helper.make_model_gen_version(graph, opset_imports=step.opset_import, producer_name="attention-zoo")
     onnx.checker.check_model(model, full_check=True)
     return model

@@ -17,9 +17,11 @@ BEAM = {"beam_parents", "tokens", "step_scores", "runner_up_scores", "hypothesis
 
 
 def searches(*memory):
-    """The search graphs' roles, around a step that reads these memory roles (with attention where it reads any)."""
+    """The roles of the graphs built around a decoder step that reads these memory roles (with attention where it
+    reads any): the candidate step and the searches."""
     attention = {"attention"} if memory else set()
     return {
+        "candidate_step": (["tokens", "state", *memory, "candidate_count"], {"state", "candidates", "candidate_log_probs"} | attention),
         "greedy_search": (["state", *memory, "length_limit"], {"tokens", "log_probs"} | attention),
         "beam_search": (["state", *memory, "beam_width", "length_limit"], BEAM | attention),
     }
@@ -60,7 +62,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     assert set(manifest["graphs"]) == set(expected)
     for graph_name, graph in manifest["graphs"].items():
         onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
-        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"] if tensor["role"] not in ("length_limit", "beam_width"))
+        assert all(tensor["shape"][0] == "batch" for tensor in graph["inputs"] + graph["outputs"] if tensor["role"] not in ("length_limit", "beam_width", "candidate_count"))
         inputs, outputs = expected[graph_name]
         logits = "class_logits" if manifest["task"] == "classification" else "logits"
         assert sorted(tensor["role"] for tensor in graph["inputs"]) == sorted(inputs)

@@ -4,11 +4,11 @@ import onnxruntime
 import pytest
 
 from export.recurrent_graphs import native_graph
-from export.search_graphs import beam_search_contract, greedy_search, greedy_search_contract
+from export.search_graphs import beam_search_contract, candidate_step, candidate_step_contract, greedy_search, greedy_search_contract
 from export.search_graphs import beam_search as beam_search_graph
 from tests.export.test_recurrent_graphs import ATTENTION_STEPS, BATCHES, graph_inputs, random_model
-from zoo.core.contract import Graphs, role
-from zoo.core.decoding import StepByStep, beam_search, graph_beam_search, graph_search
+from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS, Graphs, role
+from zoo.core.decoding import FIRST_CANDIDATE, Without, beam_search, candidates, graph_beam_search, graph_search
 from zoo.core.tokenizers import EOS_ID
 
 STEPS = ("seq2seq_step", *ATTENTION_STEPS)
@@ -23,14 +23,15 @@ STEP_ROLES = {
 
 
 class Searches:
-    """A runner over a random model's decoder step and the search graphs export builds around it; its `encoder`
-    hands out a fixed memory and initial state, one row per source."""
+    """A runner over a random model's decoder step and the graphs export builds around it; its `encoder` hands out
+    a fixed memory and initial state, one row per source."""
 
     def __init__(self, model, inputs):
         step = ending_step(model)
         self.encoded = {"initial_state" if name == "state" else name: value for name, value in inputs.items() if name != "previous_token"}
         graphs = {
             "decoder_step": (step, {"kind": "decoder_step", "tensors": STEP_ROLES}),
+            "candidate_step": (candidate_step(step), candidate_step_contract({"tensors": STEP_ROLES})),
             "greedy_search": (greedy_search(step), greedy_search_contract({"tensors": STEP_ROLES})),
             "beam_search": (beam_search_graph(step), beam_search_contract({"tensors": STEP_ROLES})),
         }
@@ -79,12 +80,34 @@ def test_search_graphs_decode_as_the_step_called_once_per_token(name, batch):
     model, graph = random_model(name)
     runner = Searches(model, graph_inputs(model, graph, BATCHES[batch]))
     source = np.ones((len(BATCHES[batch]), 1), "int32")  # the encoder ignores it
-    assert_same_results(beam_search(StepByStep(runner), source, MAX_LENGTH), graph_search(runner, source, MAX_LENGTH))
+    assert_same_results(beam_search(Without(runner, *SEARCH_KINDS), source, MAX_LENGTH), graph_search(runner, source, MAX_LENGTH))
     for width in (1, 3):
-        expected = beam_search(StepByStep(runner), source, MAX_LENGTH, width, trace=True)
+        expected = beam_search(Without(runner, *SEARCH_KINDS), source, MAX_LENGTH, width, trace=True)
         actual = graph_beam_search(runner, source, MAX_LENGTH, width, trace=True)
         assert_same_results(expected, actual)
         for a, b in zip(expected, actual):
             np.testing.assert_array_equal(a["trace"]["beams"], b["trace"]["beams"])
             np.testing.assert_allclose(a["trace"]["beam_scores"], b["trace"]["beam_scores"], atol=1e-5)
             np.testing.assert_allclose(a["trace"]["runner_up"], b["trace"]["runner_up"], atol=1e-5)
+
+
+@pytest.mark.parametrize("name", STEPS)
+def test_the_candidate_step_proposes_the_likeliest_ids_as_numpy_ranks_the_logits(name):
+    model, graph = random_model(name)
+    inputs = graph_inputs(model, graph, BATCHES["padded"])
+    runner = Searches(model, inputs)
+    logits = runner.run("decoder_step", inputs)["logits"]
+    for count in (1, 4):
+        proposed = runner.run("candidate_step", inputs | {"candidate_count": np.array([count], "int32")})
+        ids, log_probs = candidates(logits, np.zeros(len(logits), bool), count)
+        ranked = np.argsort(-log_probs, axis=1, kind="stable")  # numpy's are in no order; the graph's best first
+        np.testing.assert_array_equal(proposed["candidate_ids"], np.take_along_axis(ids, ranked, axis=1))
+        np.testing.assert_allclose(proposed["candidate_log_probs"], np.take_along_axis(log_probs, ranked, axis=1), atol=1e-5)
+        assert (proposed["candidate_ids"] >= FIRST_CANDIDATE).all()
+    source = np.ones((len(logits), 1), "int32")
+    for width in (1, 3):
+        expected = beam_search(Without(runner, *EXPORTED_KINDS), source, MAX_LENGTH, width, trace=True)
+        actual = beam_search(Without(runner, *SEARCH_KINDS), source, MAX_LENGTH, width, trace=True)
+        assert_same_results(expected, actual)
+        for a, b in zip(expected, actual):
+            np.testing.assert_array_equal(a["trace"]["beams"], b["trace"]["beams"])

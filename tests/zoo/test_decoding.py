@@ -6,7 +6,8 @@ from export.parity import held_out_inputs
 from serving.artifact import Artifact
 from tests.conftest import once
 from zoo.core import decoding
-from zoo.core.decoding import FIRST_CANDIDATE, Decoder, StepByStep, beam_search, candidates, rows_of, take
+from zoo.core.contract import EXPORTED_KINDS
+from zoo.core.decoding import FIRST_CANDIDATE, Decoder, Without, beam_search, candidates, rows_of, take
 
 
 def full_log_softmax(logits):
@@ -39,7 +40,7 @@ def test_ended_rows_stay_in_the_step_batch_until_a_quarter_has_ended_and_change_
         decoded, sizes = {}, {}
         for share in (1.0, decoding.KEEP_ENDED_ROWS_DOWN_TO):  # 1.0: cut at every end
             monkeypatch.setattr(decoding, "KEEP_ENDED_ROWS_DOWN_TO", share)
-            recorder = Recorder(StepByStep(artifact))
+            recorder = Recorder(Without(artifact, *EXPORTED_KINDS))
             decoded[share] = beam_search(recorder, sources, artifact.manifest["max_target_length"], beam_width=width)
             sizes[share] = [len(inputs[graphs.previous_token]) for graph, inputs in recorder.calls if graph == graphs.step]
         eager, lazy = decoded.values()

@@ -25,11 +25,18 @@ ROLES = {
     "runner_up_scores": "per step, the best total a beam search pruned (batch, steps)",
     "lengths": "tokens each hypothesis emitted, its end included (rows,)",
     "log_probs": "the log-probability of each emitted token (batch, steps), 0 after the row's end",
+    "candidate_count": "how many next ids a step proposes per row (1,)",
+    "candidates": "per row, its likeliest next ids, best first, never padding or the start id (batch, count)",
+    "candidate_log_probs": "the log-probabilities of a step's candidates (batch, count)",
 }
 # How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
-# reads the source once and `decoder_step` emits one target token per call, or `greedy_search` and `beam_search`
-# (export's, not the model's) run the decoder step until every row has ended: a whole search in one call.
-KINDS = ("sequence", "step", "encoder", "decoder_step", "greedy_search", "beam_search")
+# reads the source once and `decoder_step` emits one target token per call. Export builds the rest around the
+# decoder step, with no Keras counterpart: `candidate_step` is the step that proposes each row's likeliest next ids
+# instead of scoring the whole vocabulary, and `greedy_search` and `beam_search` run the step until every row has
+# ended: a whole search in one call.
+SEARCH_KINDS = ("greedy_search", "beam_search")
+EXPORTED_KINDS = ("candidate_step", *SEARCH_KINDS)
+KINDS = ("sequence", "step", "encoder", "decoder_step", *EXPORTED_KINDS)
 
 
 def role(name, vocabulary=None):

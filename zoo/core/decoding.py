@@ -98,11 +98,13 @@ def take(source, rows):
 
 
 class Decoder:
-    """An encoder and a decoder step, their tensors found by role once, and the search graphs where there are some.
+    """An encoder and a decoder step, their tensors found by role once, and the candidate step and search graphs
+    where there are some.
 
     The step's inputs besides the previous token and the state are encoder outputs of the same role:
-    the memory it attends over, its padding mask, its projected keys. The search graphs' are the encoder's outputs
-    of their role (the state being the initial one), the length limit and, for the beam, its width.
+    the memory it attends over, its padding mask, its projected keys. The candidate step's are the step's and the
+    candidate count. The search graphs' are the encoder's outputs of their role (the state being the initial one),
+    the length limit and, for the beam, its width.
     """
 
     def __init__(self, graphs):
@@ -117,6 +119,10 @@ class Decoder:
         }
         self.logits, self.new_state = graphs.tensor(self.step, "outputs", "logits"), graphs.tensor(self.step, "outputs", "state")
         self.attention = graphs.tensor(self.step, "outputs", "attention")
+        self.candidate_step = graphs.named("candidate_step") if graphs.has("candidate_step") else None
+        if self.candidate_step:
+            self.candidate_count = graphs.tensor(self.candidate_step, "inputs", "candidate_count")
+            self.proposed = {role: graphs.tensor(self.candidate_step, "outputs", role) for role in ("candidates", "candidate_log_probs", "state", "attention")}
         self.search = graphs.named("greedy_search") if graphs.has("greedy_search") else None
         if self.search:
             self.length_limit = graphs.tensor(self.search, "inputs", "length_limit")
@@ -140,6 +146,23 @@ class Decoder:
         if sorted(source) != sorted(self.sources):
             raise ZooError(f"the encoder takes {', '.join(self.sources)}, not {', '.join(source)}")
         return source
+
+    def propose(self, runner, batch, token, state, finished, count):
+        """One decoder step of the hypotheses in `batch`, from their previous `token` and `state`: per hypothesis
+        the `count` likeliest next ids and their log-probabilities (as `candidates` returns them), its new state
+        and its attention (None without). The candidate step ranks the vocabulary where the runner has one;
+        else numpy ranks the logits of the decoder step."""
+        feed = batch.feed({self.previous_token: token, self.state: state})
+        if self.candidate_step:
+            outputs = runner.run(self.candidate_step, feed | {self.candidate_count: np.array([count], "int32")})
+            ids, log_probs = batch.read(outputs[self.proposed["candidates"]]), batch.read(outputs[self.proposed["candidate_log_probs"]]).astype("float64")
+            pad_finished(ids, log_probs, finished)
+            new_state, attention = self.proposed["state"], self.proposed["attention"]
+        else:
+            outputs = runner.run(self.step, feed)
+            ids, log_probs = candidates(batch.read(outputs[self.logits]), finished, count)
+            new_state, attention = self.new_state, self.attention
+        return ids, log_probs, batch.read(outputs[new_state]), batch.read(outputs[attention]) if attention else None
 
 
 class StepBatch:
@@ -176,11 +199,12 @@ class StepBatch:
             self.memory, self.size, self.rows = take(self.memory, self.rows), len(self.rows), np.arange(len(self.rows))
 
 
-class StepByStep:
-    """A runner without its search graphs: every search calls `decoder_step` once per token."""
+class Without:
+    """A runner less its graphs of some `kinds`, to decode another way: without the search graphs (`zoo.core.contract.SEARCH_KINDS`),
+    a search calls a step once per token; without the candidate step as well, numpy ranks the decoder step's logits."""
 
-    def __init__(self, runner):
-        self.runner, self.graphs = runner, runner.graphs.without("greedy_search", "beam_search")
+    def __init__(self, runner, *kinds):
+        self.runner, self.graphs = runner, runner.graphs.without(*kinds)
 
     def run(self, graph, inputs):
         return self.runner.run(graph, inputs)
@@ -196,7 +220,7 @@ def candidates(logits, finished, count):
     """Per row, the `count` likeliest next ids and their log-probabilities (float64), best not necessarily first.
 
     The normaliser is the log-sum-exp of the whole row, but only the candidates' log-probabilities are formed:
-    what a beam keeps is among its rows' best few. A finished hypothesis only pads, at no cost.
+    what a beam keeps is among its rows' best few. A finished hypothesis only pads (`pad_finished`).
     """
     normaliser = log_normaliser(logits)
     allowed = logits[:, FIRST_CANDIDATE:]
@@ -205,10 +229,15 @@ def candidates(logits, finished, count):
     # Plain fancy indexing: np.take_along_axis costs more in Python than the gather itself at these sizes.
     log_probs = allowed[np.arange(len(ids))[:, None], ids].astype("float64") - normaliser[:, None]
     ids += FIRST_CANDIDATE
+    pad_finished(ids, log_probs, finished)
+    return ids, log_probs
+
+
+def pad_finished(ids, log_probs, finished):
+    """Makes a finished hypothesis's candidates padding, in place: its first at no cost, the rest impossible."""
     if finished.any():
         ids[finished], log_probs[finished] = PAD_ID, -np.inf
         log_probs[finished, 0] = 0.0
-    return ids, log_probs
 
 
 def greedy_search(runner, source, max_length, length_penalty=1.0):
@@ -234,26 +263,25 @@ def graph_search(runner, source, max_length, length_penalty=1.0):
 
 
 def greedy_loop(runner, graphs, encoded, max_length, length_penalty):
-    """Greedy decoding with fewer array operations per step than a beam: each row takes its argmax and leaves the
-    search with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
+    """Greedy decoding with fewer array operations per step than a beam: each row takes its likeliest candidate and
+    leaves the search with its end id. At batch 1, most of a step's time outside the graph call was beam bookkeeping."""
     state = encoded[graphs.initial_state]
     count = len(state)
     batch = StepBatch({name: encoded[output] for name, output in graphs.memory.items()}, count)
     ids, scores, lengths = np.zeros((count, max_length), "int32"), np.zeros(count), np.zeros(count, "int64")
     alive, token, attention = np.arange(count), np.full(count, BOS_ID, dtype="int32"), None
     for step in range(max_length):
-        outputs = runner.run(graphs.step, batch.feed({graphs.previous_token: token, graphs.state: state}))
-        logits = batch.read(outputs[graphs.logits])
-        token = (logits[:, FIRST_CANDIDATE:].argmax(axis=1) + FIRST_CANDIDATE).astype("int32")
-        scores[alive] += logits[np.arange(len(alive)), token] - log_normaliser(logits)
+        best, log_probs, new_state, step_attention = graphs.propose(runner, batch, token, state, np.zeros(len(alive), bool), 1)
+        token = best[:, 0].astype("int32")
+        scores[alive] += log_probs[:, 0]
         ids[alive, step], lengths[alive] = token, step + 1
-        if graphs.attention:
-            attention = np.zeros((count, max_length, outputs[graphs.attention].shape[1]), "float32") if attention is None else attention
-            attention[alive, step] = batch.read(outputs[graphs.attention])
+        if step_attention is not None:
+            attention = np.zeros((count, max_length, step_attention.shape[1]), "float32") if attention is None else attention
+            attention[alive, step] = step_attention
         going = token != EOS_ID
         if not going.any():
             break
-        alive, token, state = alive[going], token[going], batch.read(outputs[graphs.new_state])[going]
+        alive, token, state = alive[going], token[going], new_state[going]
         batch.keep(going)
     return greedy_results(ids, lengths, scores, attention, length_penalty)
 
@@ -300,8 +328,7 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     finished, lengths, hashes = np.zeros(len(token), bool), np.zeros(len(token)), np.zeros(len(token), "int64")
     steps, ended, searched = [], {}, {}
     for step in range(max_length):
-        outputs = runner.run(graphs.step, batch.feed({graphs.previous_token: token, graphs.state: state}))
-        ids, log_probs = candidates(batch.read(outputs[graphs.logits]), finished, width + 1 if trace else width)
+        ids, log_probs, new_state, attention = graphs.propose(runner, batch, token, state, finished, width + 1 if trace else width)
         count, per_row = len(alive), ids.shape[1]
         totals = (scores.reshape(-1, 1) + log_probs).reshape(count, width * per_row)
         if totals.shape[1] == 1:  # greedy: the one candidate
@@ -325,9 +352,8 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             for row in np.flatnonzero(done):
                 ended[alive[row]] = (step, row * width, scores[row], lengths.reshape(count, width)[row])
             keep = np.flatnonzero(np.repeat(~done, width))
-        attention = batch.read(outputs[graphs.attention]) if graphs.attention else None
         steps.append((parents, token, attention, keep))
-        state = batch.read(outputs[graphs.new_state])[parents]
+        state = new_state[parents]
         if keep is not None:
             if not keep.size:
                 break
