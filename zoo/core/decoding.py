@@ -360,7 +360,10 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
             state, token, finished, lengths, hashes = state[keep], token[keep], finished[keep], lengths[keep], hashes[keep]
             scores, alive = scores[~done], alive[~done]
             batch.keep(keep)
-    return [trace_back(steps, ended[sentence], length_penalty, searched.get(sentence)) for sentence in range(rows_of(source))]
+    results = trace_back(steps, [ended[sentence] for sentence in range(rows_of(source))], length_penalty)
+    for sentence, result in enumerate(results if trace else ()):
+        result["trace"] = {key: np.array(values) for key, values in zip(("beams", "beam_scores", "runner_up"), zip(*searched[sentence]))}
+    return results
 
 
 def graph_beam_search(runner, source, max_length, beam_width, length_penalty=1.0, trace=False):
@@ -384,11 +387,7 @@ def graph_beam_search(runner, source, max_length, beam_width, length_penalty=1.0
         if attention is not None:
             read[:, step] = attention[parent, step]  # the weights the step computed for the row it read
         hypothesis = parent
-    results = []
-    for sentence in range(sources):
-        kept = [int(i) for i in ids[sentence] if i not in (PAD_ID, EOS_ID)]
-        result = {"ids": kept, "score": float(normalised[sentence, winners[sentence]]), "attention": read[sentence, : len(kept) + 1] if read is not None else None}
-        results.append(result)
+    results = beam_results(ids, normalised[np.arange(sources), winners], read)
     if trace:
         for result, searched in zip(results, graph_trace(parents, tokens, outputs[graphs.beamed["step_scores"]], outputs[graphs.beamed["runner_up_scores"]], width)):
             result["trace"] = searched
@@ -412,26 +411,37 @@ def graph_trace(parents, tokens, step_scores, runner_up, width):
     return traces
 
 
-def trace_back(steps, end, length_penalty, searched):
-    """The result of one sentence from the per-step parents and tokens: its best hypothesis's ids, score and attention."""
-    last, first_row, scores, lengths = end
-    normalised = scores / np.maximum(lengths, 1) ** length_penalty
-    winner = int(np.argmax(normalised))
-    hypothesis, ids, attention = first_row + winner, [], []
-    for step in range(last, -1, -1):
+def trace_back(steps, ends, length_penalty):
+    """The results of the sentences that ended at `ends`, each (last step, its first row at that step, its
+    hypotheses' scores and lengths), from the per-step parents and tokens: each best hypothesis's ids, score and
+    attention, traced back for all sentences at once."""
+    last = np.array([end[0] for end in ends])
+    normalised = np.array([end[2] for end in ends]) / np.maximum(np.array([end[3] for end in ends]), 1) ** length_penalty
+    winners = normalised.argmax(axis=1)
+    hypothesis = np.array([end[1] for end in ends]) + winners  # each sentence's row at its last step
+    ids, attention = np.zeros((len(ends), last.max() + 1), "int32"), None
+    for step in range(last.max(), -1, -1):
         parents, tokens, step_attention, _ = steps[step]
-        ids.append(int(tokens[hypothesis]))
+        tracing = last >= step  # the sentences that had not ended before this step
+        rows = hypothesis[tracing]
+        ids[tracing, step] = tokens[rows]
         if step_attention is not None:
-            attention.append(step_attention[parents[hypothesis]])
+            attention = np.zeros((*ids.shape, step_attention.shape[1]), "float32") if attention is None else attention
+            attention[tracing, step] = step_attention[parents[rows]]  # the weights the step computed for the row it read
         if step:
             kept = steps[step - 1][3]  # this step's input row is that kept hypothesis of the step before
-            hypothesis = parents[hypothesis] if kept is None else kept[parents[hypothesis]]
-    ids, attention = ids[::-1], attention[::-1]
-    kept = [i for i in ids if i not in (PAD_ID, EOS_ID)]
-    result = {"ids": kept, "score": float(normalised[winner]), "attention": np.array(attention[: len(kept) + 1]) if attention else None}
-    if searched is not None:
-        result["trace"] = {key: np.array(values) for key, values in zip(("beams", "beam_scores", "runner_up"), zip(*searched))}
-    return result
+            hypothesis[tracing] = parents[rows] if kept is None else kept[parents[rows]]
+    return beam_results(ids, normalised[np.arange(len(ends)), winners], attention)
+
+
+def beam_results(ids, scores, attention):
+    """Per source, from its best hypothesis's ids (sources, steps), score and attention (sources, steps, positions)
+    or None: the ids but padding and the end, the score, and the attention up to the end."""
+    results = []
+    for sentence, row in enumerate(ids):
+        kept = row[(row != PAD_ID) & (row != EOS_ID)].tolist()
+        results.append({"ids": kept, "score": float(scores[sentence]), "attention": attention[sentence, : len(kept) + 1] if attention is not None else None})
+    return results
 
 
 def beam_search_in_batches(runner, source, max_length, beam_width=1, batch_size=64, trace=False):
