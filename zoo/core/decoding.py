@@ -200,8 +200,9 @@ class StepBatch:
 
 
 class Without:
-    """A runner less its graphs of some `kinds`, to decode another way: without the search graphs (`zoo.core.contract.SEARCH_KINDS`),
-    a search calls a step once per token; without the candidate step as well, numpy ranks the decoder step's logits."""
+    """A runner less its graphs of some `kinds`, to decode another way: without the search graphs
+    (`zoo.core.contract.SEARCH_KINDS`), a search calls a step once per token; without the candidate step as well,
+    numpy ranks the decoder step's logits."""
 
     def __init__(self, runner, *kinds):
         self.runner, self.graphs = runner, runner.graphs.without(*kinds)
