@@ -4,7 +4,9 @@ import onnxruntime
 import pytest
 
 from export.recurrent_graphs import native_graph
-from export.search_graphs import beam_search_contract, candidate_step, candidate_step_contract, greedy_search, greedy_search_contract
+from onnx import TensorProto, helper
+
+from export.search_graphs import BLOCKWISE_VOCABULARY, beam_search_contract, block_size, candidate_step, candidate_step_contract, greedy_search, greedy_search_contract, ranking
 from export.search_graphs import beam_search as beam_search_graph
 from tests.export.test_recurrent_graphs import ATTENTION_STEPS, BATCHES, graph_inputs, random_model
 from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS, Graphs, role
@@ -111,3 +113,24 @@ def test_the_candidate_step_proposes_the_likeliest_ids_as_numpy_ranks_the_logits
         assert_same_results(expected, actual)
         for a, b in zip(expected, actual):
             np.testing.assert_array_equal(a["trace"]["beams"], b["trace"]["beams"])
+
+
+@pytest.mark.parametrize("vocabulary", [413, 4000])
+@pytest.mark.parametrize("opset", [14, 18])
+def test_ranking_finds_the_likeliest_ids_in_one_stage_or_by_blocks(vocabulary, opset):
+    assert (block_size(vocabulary) is not None) == (vocabulary >= BLOCKWISE_VOCABULARY)  # 4,000 ranks by blocks of 50
+    rng = np.random.default_rng(vocabulary)
+    logits = rng.normal(size=(16, vocabulary)).astype("float32")
+    logits[0, :FIRST_CANDIDATE] = 100.0  # padding and start are never candidates, however likely
+    logits[1, 2:7] = 50.0 + np.arange(5)  # the best ids side by side, in one block
+    constants, nodes = ranking(vocabulary, opset)
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["count"], ["candidates/count"], to=TensorProto.INT64), *nodes], "ranking",
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["rows", vocabulary]), helper.make_tensor_value_info("count", TensorProto.INT32, [1])],
+        [helper.make_tensor_value_info("candidates/best_ids", TensorProto.INT64, ["rows", "count"])], initializer=constants,
+    )
+    session = onnxruntime.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]).SerializeToString())
+    for count in (1, 5):
+        (best,) = session.run(None, {"logits": logits, "count": np.array([count], "int32")})
+        ids, log_probs = candidates(logits, np.zeros(len(logits), bool), count)
+        np.testing.assert_array_equal(best, np.take_along_axis(ids, np.argsort(-log_probs, axis=1, kind="stable"), axis=1))
