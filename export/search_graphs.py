@@ -127,11 +127,14 @@ def ranking(vocabulary, opset):
         constant("candidates/flat_rows", [0, -1]),
     ]
     # ReduceMax takes its axes as an attribute before opset 18 and as an input from it.
-    axes = {"axes": [2]} if opset < 18 else {}
+    if opset < 18:
+        block_maxima = helper.make_node("ReduceMax", ["candidates/blocks"], ["candidates/block_maxima"], axes=[2], keepdims=0)
+    else:
+        block_maxima = helper.make_node("ReduceMax", ["candidates/blocks", "candidates/block_axis"], ["candidates/block_maxima"], keepdims=0)
     nodes = [
         helper.make_node("Add", ["logits", "candidates/excluded"], ["candidates/logits"]),
         helper.make_node("Reshape", ["candidates/logits", "candidates/blocks_shape"], ["candidates/blocks"]),
-        helper.make_node("ReduceMax", ["candidates/blocks"] + ["candidates/block_axis"] * (opset >= 18), ["candidates/block_maxima"], keepdims=0, **axes),
+        block_maxima,
         helper.make_node("TopK", ["candidates/block_maxima", "candidates/count"], ["candidates/best_block_maxima", "candidates/best_blocks"], axis=1, largest=1, sorted=1),
         # The best blocks' logits side by side (rows, count * size), then the best among them.
         helper.make_node("Unsqueeze", ["candidates/best_blocks", "candidates/block_axis"], ["candidates/best_block_column"]),

@@ -2,10 +2,9 @@ import keras
 import numpy as np
 import onnxruntime
 import pytest
-
-from export.recurrent_graphs import native_graph
 from onnx import TensorProto, helper
 
+from export.recurrent_graphs import native_graph
 from export.search_graphs import BLOCKWISE_VOCABULARY, beam_search_contract, block_size, candidate_step, candidate_step_contract, greedy_search, greedy_search_contract, ranking
 from export.search_graphs import beam_search as beam_search_graph
 from tests.export.test_recurrent_graphs import ATTENTION_STEPS, BATCHES, graph_inputs, random_model
