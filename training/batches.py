@@ -55,6 +55,27 @@ class ArrayBatches(EpochBatches):
         return tuple(take(array, rows) for array in self.arrays)
 
 
+class TextWindows(EpochBatches):
+    """Next-token (inputs, targets) windows of one long token stream, cut at a new random offset every epoch.
+
+    Fixed cuts would show the model the same windows, each started from a zero state at the same characters, every
+    epoch; a new offset makes every epoch's windows new ones. Each epoch has the same number of full batches.
+    """
+
+    def __init__(self, ids, sequence_length, batch_size, seed):
+        self.ids, self.sequence_length, self.batch_size = ids, sequence_length, batch_size
+        self.windows = (len(ids) - sequence_length) // sequence_length  # as many as the largest offset leaves
+        super().__init__(seed)
+
+    def plan(self, rng):
+        offset = int(rng.integers(self.sequence_length))
+        starts = offset + self.sequence_length * rng.permutation(self.windows)
+        return [starts[i : i + self.batch_size] for i in range(0, self.windows - self.batch_size + 1, self.batch_size)]
+
+    def batch(self, starts):
+        tokens = self.ids[starts[:, None] + np.arange(self.sequence_length + 1)]
+        return tokens[:, :-1], tokens[:, 1:]
+
 class LengthBuckets(EpochBatches):
     """Teacher-forced batches of similar target length, cut to few distinct shapes.
 

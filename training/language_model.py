@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from training.batches import ArrayBatches
+from training.batches import TextWindows
 from training.data import shakespeare
 from zoo.core.decoding import sample_text
 from zoo.core.tokenizers import CharTokenizer
@@ -15,11 +15,11 @@ SAMPLE_CHARACTERS = 16_385  # 64 rows of 256 characters
 
 
 def prepare(recipe, seed):
-    """Tokenizer, shuffled training batches and the validation (inputs, targets) chunks of the plays."""
+    """Tokenizer, training windows cut anew every epoch, and the validation (inputs, targets) chunks of the plays."""
     splits = shakespeare.load_splits()
     tokenizer = CharTokenizer.fit(splits.values())
-    train, validation = (chunk(tokenizer.encode(splits[split]), recipe.sequence_length) for split in ("train", "validation"))
-    return tokenizer, {"train": ArrayBatches(train, recipe.batch_size, seed), "validation": validation}
+    train = TextWindows(tokenizer.encode(splits["train"]), recipe.sequence_length, recipe.batch_size, seed)
+    return tokenizer, {"train": train, "validation": chunk(tokenizer.encode(splits["validation"]), recipe.sequence_length)}
 
 
 def chunk(ids, sequence_length):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from training.batches import LengthBuckets, ArrayBatches
+from training.batches import ArrayBatches, LengthBuckets, TextWindows
 
 
 def test_length_buckets_make_full_batches_of_few_shapes_without_cutting_tokens():
@@ -35,3 +35,21 @@ def test_the_order_of_an_epoch_depends_on_seed_and_epoch_alone():
     fresh.set_epoch(1)
     assert [fresh[i][1].tolist() for i in range(6)] != third
     assert (batches[0][0]["tokens"][:, 0] == 2 * batches[0][1]).all()  # inputs and targets stay paired
+
+
+def test_text_windows_are_cut_anew_each_epoch_into_the_same_number_of_full_batches():
+    ids = np.arange(1000)
+    windows = TextWindows(ids, sequence_length=10, batch_size=8, seed=0)
+    cuts = set()
+    for epoch in range(6):
+        windows.set_epoch(epoch)
+        assert len(windows) == 12  # 99 windows fit any offset: 12 full batches of 8
+        inputs, targets = windows[0]
+        assert inputs.shape == targets.shape == (8, 10) and (targets == inputs + 1).all() and (np.diff(inputs, axis=1) == 1).all()
+        starts = np.concatenate([windows[i][0][:, 0] for i in range(len(windows))])
+        assert len(set(starts % 10)) == 1 and len(set(starts)) == len(starts)  # one offset per epoch, no window twice
+        cuts.add(int(starts[0] % 10))
+    assert len(cuts) > 1
+    fresh = TextWindows(ids, sequence_length=10, batch_size=8, seed=0)
+    fresh.set_epoch(5)
+    assert (fresh[3][0] == windows[3][0]).all()  # an epoch's windows depend on (seed, epoch) alone
