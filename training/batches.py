@@ -76,6 +76,7 @@ class TextWindows(EpochBatches):
         tokens = self.ids[starts[:, None] + np.arange(self.sequence_length + 1)]
         return tokens[:, :-1], tokens[:, 1:]
 
+
 class LengthBuckets(EpochBatches):
     """Teacher-forced batches of similar target length, cut to few distinct shapes.
 
