@@ -6,6 +6,11 @@ from zoo.core.decoding import take
 from zoo.core.tokenizers import PAD_ID
 
 
+def full_batches(order, batch_size):
+    """`order` cut into consecutive batches of `batch_size`; a remainder too short to fill one is left out."""
+    return [order[i : i + batch_size] for i in range(0, len(order) - batch_size + 1, batch_size)]
+
+
 class EpochBatches(keras.utils.PyDataset):
     """Full batches only (a data-parallel batch must split evenly); `set_epoch` draws that epoch's plan.
 
@@ -49,7 +54,7 @@ class ArrayBatches(EpochBatches):
 
     def plan(self, rng):
         order = np.arange(len(self.arrays[1])) if self.seed is None else rng.permutation(len(self.arrays[1]))
-        return [order[i : i + self.batch_size] for i in range(0, len(order) - self.batch_size + 1, self.batch_size)]
+        return full_batches(order, self.batch_size)
 
     def batch(self, rows):
         return tuple(take(array, rows) for array in self.arrays)
@@ -70,7 +75,7 @@ class TextWindows(EpochBatches):
     def plan(self, rng):
         offset = int(rng.integers(self.sequence_length))
         starts = offset + self.sequence_length * rng.permutation(self.windows)
-        return [starts[i : i + self.batch_size] for i in range(0, self.windows - self.batch_size + 1, self.batch_size)]
+        return full_batches(starts, self.batch_size)
 
     def batch(self, starts):
         tokens = self.ids[starts[:, None] + np.arange(self.sequence_length + 1)]
@@ -104,7 +109,7 @@ class LengthBuckets(EpochBatches):
         batches = []
         for rows, source_length, target_length in self.groups:
             shuffled = rng.permutation(rows)
-            batches += [(shuffled[i : i + self.batch_size], source_length, target_length) for i in range(0, len(rows) - self.batch_size + 1, self.batch_size)]
+            batches += [(batch, source_length, target_length) for batch in full_batches(shuffled, self.batch_size)]
         return [batches[i] for i in rng.permutation(len(batches))]
 
     def batch(self, key):
