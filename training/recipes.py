@@ -151,7 +151,7 @@ RECIPES = {
         "the first 200 test scenes ship in training/data/fashion_scenes_sample.npz",
         task_module=captioning,
         model_class="ShowAttendTell",
-        model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 1.0, "dropout": 0.1},
+        model={"channels": 128, "embedding_dim": 64, "decoder_units": 256, "attention_units": 128, "attention_penalty": 0.5, "dropout": 0.1},
         epochs=2,
         batch_size=64,
         learning_rate=2e-3,
