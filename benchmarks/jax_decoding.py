@@ -52,7 +52,7 @@ def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
     def search(encoder_variables, step_variables, source):
         batch = rows_of(source)
         encoded = encoder(encoder_variables, source)
-        memory = {name: jnp.repeat(encoded[name], width, axis=0) for name in memory_names}
+        memory = {name: encoded[name] for name in memory_names}  # each source's once: the step's rows are its beams
         state = jnp.repeat(encoded["initial_state"], width, axis=0)
 
         def extend(hypotheses):

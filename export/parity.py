@@ -54,7 +54,7 @@ def random_input(spec, batch, length, manifest, rng, pad=True):
     """
     if spec["role"] == "audio":
         length = padded_length(length, manifest["audio"]["frame_multiple"])
-    shape = [batch if size == "batch" else length if size == "time" else size for size in spec["shape"]]
+    shape = [batch if size in ("batch", "sources") else length if size == "time" else size for size in spec["shape"]]
     if spec["role"] == "padding_mask":
         values = np.ones(shape, spec["dtype"])
     elif spec["role"] == "tokens":

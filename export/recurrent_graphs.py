@@ -72,9 +72,9 @@ def to_numpy(variable):
     return ops.convert_to_numpy(variable)
 
 
-def named_axes(shape):
-    """The ONNX axes of a Keras input of this shape (batch axis left out), the unknown one named."""
-    return ["batch", *("time" if size is None else size for size in shape)]
+def named_axes(shape, first="batch"):
+    """The ONNX axes of a Keras input of this shape (first axis left out), the unknown one named."""
+    return [first, *("time" if size is None else size for size in shape)]
 
 
 def onnx_gates(array, kind):
@@ -228,19 +228,24 @@ def memory_graph(graph, model, encoder_outputs, final, mask, inputs, opset):
 
 
 def attend(graph, query, attention, values, keys, mask=None):
-    """Bahdanau attention of `query` (batch, units) over `values` (batch, time, features), given their projected
-    `keys`: writes the weights as the output `attention` and returns the context (batch, features).
+    """Bahdanau attention of `query` (rows, units) over `values` (sources, time, features), given their projected
+    `keys`, the rows being each source's hypotheses, source-major: writes the weights (rows, time) as the output
+    `attention` and returns the context (rows, features).
 
-    Where `mask` (batch, time) is not 1, the score is -1e9, which the softmax turns into an exact 0 as in Keras."""
-    time_axis = graph.weight("time_axis", [1])
-    energies = graph.node("Tanh", [graph.node("Add", [keys, graph.node("Unsqueeze", [query, time_axis])])])
+    Where `mask` (sources, time) is not 1, the score is -1e9, which the softmax turns into an exact 0 as in Keras."""
+    sources = graph.node("Slice", [graph.node("Shape", [keys]), graph.weight("sources_start", [0]), graph.weight("sources_end", [1])])
+    per_source = graph.node("Concat", [sources, graph.weight("rows_per_source", [-1, 1, attention.units])], axis=0)
+    source_axis = graph.weight("source_axis", [1])
+    query = graph.node("Reshape", [query, per_source])  # (sources, rows per source, 1, units)
+    energies = graph.node("Tanh", [graph.node("Add", [graph.node("Unsqueeze", [keys, source_axis]), query])])
     # v as a (units, 1) matrix: onnxruntime multiplies by a vector 9 times slower at batch 64.
-    scores = graph.node("Squeeze", [graph.node("MatMul", [energies, graph.weight(attention.score.kernel.path, to_numpy(attention.score.kernel))]), graph.weight("score_axis", [2])])
+    scores = graph.node("Squeeze", [graph.node("MatMul", [energies, graph.weight(attention.score.kernel.path, to_numpy(attention.score.kernel))]), graph.weight("score_axis", [3])])
     if mask is not None:
-        real = graph.node("Greater", [mask, graph.weight("half", np.float32(0.5))])
+        real = graph.node("Greater", [graph.node("Unsqueeze", [mask, source_axis]), graph.weight("half", np.float32(0.5))])
         scores = graph.node("Where", [real, scores, graph.weight("padding_score", np.float32(-1e9))])
-    weights = graph.node("Softmax", [scores], ["attention"], axis=-1)
-    return graph.node("Squeeze", [graph.node("MatMul", [graph.node("Unsqueeze", [weights, time_axis]), values]), time_axis])
+    weights = graph.node("Softmax", [scores], axis=-1)
+    graph.node("Flatten", [weights], ["attention"], axis=2)
+    return graph.node("Flatten", [graph.node("MatMul", [weights, values])], axis=2)
 
 
 def attended(graph, model, hidden, recurrent_kernel, recurrent_bias, gate_sizes):
@@ -320,7 +325,7 @@ def decoder_step(model, opset):
         output_bias = graph.weight(model.output_projection.bias.path, to_numpy(model.output_projection.bias))
         graph.node("Gemm", [readout_output, graph.weight(model.target_embedding.embeddings.path, embeddings), output_bias], ["logits"], transB=1)
 
-    memory = {name: (TensorProto.FLOAT, named_axes(shape)) for name, shape in model.memory_inputs().items()}
+    memory = {name: (TensorProto.FLOAT, named_axes(shape, "sources")) for name, shape in model.memory_inputs().items()}
     inputs = {"previous_token": (TensorProto.INT32, ["batch"]), "state": (TensorProto.FLOAT, ["batch", model.state_size]), **memory}
     outputs = {"logits": (TensorProto.FLOAT, ["batch", len(embeddings)]), "new_state": (TensorProto.FLOAT, ["batch", model.state_size])}
     if model.has_attention:

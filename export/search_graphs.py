@@ -340,9 +340,9 @@ def beam_search_contract(step_declared):
 
 
 def beam_search(step):
-    """The `beam_search` graph of an exported `decoder_step` model. Inputs: the step's inputs but the previous token,
-    each source's repeated once per beam (rows source-major, `state` the encoder's initial state), `beam_width` and
-    `max_length` (1,). Outputs, for `zoo.core.decoding` to trace each source's best hypothesis back: per row and
+    """The `beam_search` graph of an exported `decoder_step` model. Inputs: the step's inputs but the previous token
+    (`state`, the encoder's initial state, repeated once per beam, rows source-major; the memory once per source),
+    `beam_width` and `max_length` (1,). Outputs, for `zoo.core.decoding` to trace each source's best hypothesis back: per row and
     step the `parents` (the row of the step before that the kept hypothesis extends) and `tokens`, per source and
     step the kept hypotheses' `step_scores` and the best pruned (`runner_up`), and at the end each hypothesis's
     `scores` and `lengths` (tokens emitted, end included); with attention, per row and step the `attention` of

@@ -91,9 +91,11 @@ def onnx_specs(values):
     return {value.name: (value.type.tensor_type.elem_type, [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim]) for value in values}
 
 
-def keras_specs(tensors):
+def keras_specs(tensors, once_per_source=()):
+    """Each tensor's ONNX type and axes; those `once_per_source` (a decoder step's memory) start with `sources`."""
+    axes = lambda name: ("sources", *AXIS_NAMES[1:]) if name in once_per_source else AXIS_NAMES
     return {
-        name: (onnx.helper.np_dtype_to_tensor_dtype(np.dtype(tensor.dtype)), [AXIS_NAMES[axis] if size is None else size for axis, size in enumerate(tensor.shape)])
+        name: (onnx.helper.np_dtype_to_tensor_dtype(np.dtype(tensor.dtype)), [axes(name)[axis] if size is None else size for axis, size in enumerate(tensor.shape)])
         for name, tensor in tensors.items()
     }
 
@@ -102,7 +104,7 @@ def keras_specs(tensors):
 def test_inputs_and_outputs_are_the_keras_graphs(name):
     model, graph = random_model(name)
     native = native_graph(model, graph.name, 17).graph
-    assert onnx_specs(native.input) == keras_specs(graph.input)
+    assert onnx_specs(native.input) == keras_specs(graph.input, model.memory_inputs() if graph.name == "decoder_step" else ())
     assert onnx_specs(native.output) == keras_specs(graph.output)
     assert [output.name for output in native.output] == sorted(graph.output)  # the order tf2onnx writes them in
 
@@ -128,6 +130,24 @@ def test_attention_weights_sum_to_one_and_are_zero_on_padding(name):
     np.testing.assert_allclose(attention.sum(axis=-1), 1, rtol=0, atol=ATTENTION_ROW_SUM_TOLERANCE)
     if "source_mask" in inputs:
         assert np.all(attention[inputs["source_mask"] == 0] == 0)
+
+
+@pytest.mark.parametrize("name", ATTENTION_STEPS)
+def test_a_step_reads_each_sources_memory_once_for_all_its_rows(name):
+    """Three hypotheses per source, source-major, over each source's memory given once: the outputs of the same
+    step given a copy of the memory per row, on onnxruntime and on Keras."""
+    model, graph = random_model(name)
+    inputs = graph_inputs(model, graph, BATCHES["padded"])
+    memory = {name: value for name, value in inputs.items() if name in model.memory_inputs()}
+    rng, count = np.random.default_rng(3), 3 * len(BATCHES["padded"])
+    rows = {
+        "previous_token": rng.integers(0, model.vocabularies()["target"], count).astype("int32"),
+        "state": rng.uniform(-1, 1, (count, model.state_size)).astype("float32"),
+    }
+    expected = graph.predict_on_batch(rows | {name: np.repeat(value, 3, axis=0) for name, value in memory.items()})
+    for outputs in (native_outputs(model, graph, rows | memory), graph.predict_on_batch(rows | memory)):
+        for output, value in expected.items():
+            np.testing.assert_allclose(outputs[output], value, rtol=RTOL, atol=ATOL, err_msg=output)
 
 
 def test_other_graphs_have_no_native_version():

@@ -30,7 +30,8 @@ ROLES = {
     "candidate_log_probs": "the log-probabilities of a step's candidates (batch, count)",
 }
 # How graphs are chained: `sequence` reads a whole text and `step` continues it one token at a time; `encoder`
-# reads the source once and `decoder_step` emits one target token per call. Export builds the rest around the
+# reads the source once and `decoder_step` emits one target token per call, for rows that may be several hypotheses
+# per source (source-major) while its memory, keys and padding mask hold each source once (axis `sources`). Export builds the rest around the
 # decoder step, with no Keras counterpart: `candidate_step` is the step that proposes each row's likeliest next ids
 # instead of scoring the whole vocabulary, and `greedy_search` and `beam_search` run the step until every row has
 # ended: a whole search in one call.

@@ -166,7 +166,9 @@ class Decoder:
 
 
 class StepBatch:
-    """The batch that a search's decoder step reads: the hypotheses still decoding, at `rows` of it.
+    """The batch that a search's decoder step reads: the hypotheses still decoding, at `rows` of it, `width` rows per
+    source (source-major), and the memory of those sources, once each: the step's attention reads a source's memory for
+    all of its rows.
 
     A hypothesis that ends leaves the search at once, but its row stays in the batch, computed and ignored, until no
     more than KEEP_ENDED_ROWS_DOWN_TO of the batch goes on; only then is the batch cut to the rows going on. Cutting at
@@ -174,8 +176,8 @@ class StepBatch:
     that reads no encoder outputs (no attention) has nothing to copy, and its batch is cut at every end.
     """
 
-    def __init__(self, memory, size):
-        self.memory, self.size, self.rows = memory, size, np.arange(size)
+    def __init__(self, memory, size, width=1):
+        self.memory, self.size, self.width, self.rows = memory, size, width, np.arange(size)
 
     def feed(self, hypotheses):
         """The step's inputs: the memory, and the per-hypothesis arrays of `hypotheses` ({input name: array}) at
@@ -193,10 +195,11 @@ class StepBatch:
         return output if len(self.rows) == self.size else output[self.rows]
 
     def keep(self, kept):
-        """Only the hypotheses `kept` (indices or a mask) go on."""
+        """Only the hypotheses `kept` (indices or a mask; all `width` rows of a source or none) go on."""
         self.rows = self.rows[kept]
         if not self.memory or len(self.rows) <= KEEP_ENDED_ROWS_DOWN_TO * self.size:
-            self.memory, self.size, self.rows = take(self.memory, self.rows), len(self.rows), np.arange(len(self.rows))
+            self.memory = take(self.memory, self.rows[:: self.width] // self.width)
+            self.size, self.rows = len(self.rows), np.arange(len(self.rows))
 
 
 class Without:
@@ -321,7 +324,7 @@ def beam_search(runner, source, max_length, beam_width=1, length_penalty=1.0, tr
     graphs, width = Decoder(runner.graphs), beam_width
     encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
     state = np.repeat(encoded[graphs.initial_state], width, axis=0) if width > 1 else encoded[graphs.initial_state]
-    batch = StepBatch({name: np.repeat(encoded[output], width, axis=0) if width > 1 else encoded[output] for name, output in graphs.memory.items()}, len(state))
+    batch = StepBatch({name: encoded[output] for name, output in graphs.memory.items()}, len(state), width)
     alive = np.arange(rows_of(source))  # sentences still decoding; each has `width` rows, sentence-major
     scores = np.zeros((len(alive), width))
     scores[:, 1:] = -np.inf  # every beam starts as the same hypothesis: keep one
@@ -372,7 +375,7 @@ def graph_beam_search(runner, source, max_length, beam_width, length_penalty=1.0
     parents and tokens, and each source's best hypothesis is traced back here."""
     graphs, width = Decoder(runner.graphs), beam_width
     encoded = runner.run(graphs.encoder, graphs.encoder_inputs(source))
-    feed = {name: np.repeat(encoded[output], width, axis=0) for name, output in graphs.beam_inputs.items()}
+    feed = {name: np.repeat(encoded[output], width, axis=0) if output == graphs.initial_state else encoded[output] for name, output in graphs.beam_inputs.items()}
     feed |= {graphs.beam_limits["beam_width"]: np.array([width], "int32"), graphs.beam_limits["length_limit"]: np.array([max_length], "int32")}
     outputs = runner.run(graphs.beam, feed)
     parents, tokens = outputs[graphs.beamed["beam_parents"]], outputs[graphs.beamed["tokens"]]

@@ -25,13 +25,18 @@ class BahdanauAttention(keras.layers.Layer):
                 layer.build(shape)
 
     def call(self, query, keys, mask=None, projected_keys=None):
-        """`projected_keys` (`U h_i`, from `project_keys`) saves recomputing them at every decoder step."""
+        """`projected_keys` (`U h_i`, from `project_keys`) saves recomputing them at every decoder step.
+
+        `query` may hold several rows per source, source-major (a beam search's hypotheses), while `keys`, `mask`
+        and `projected_keys` hold each source once: the hypotheses of a source share its keys without copies."""
         projected_keys = self.project_keys(keys) if projected_keys is None else projected_keys
-        energies = ops.tanh(projected_keys + ops.expand_dims(self.query_projection(query), 1))
+        per_source = ops.reshape(self.query_projection(query), (ops.shape(keys)[0], -1, 1, self.units))
+        energies = ops.tanh(ops.expand_dims(projected_keys, 1) + per_source)  # (sources, rows per source, length, units)
         scores = ops.squeeze(self.score(energies), -1)
         # A large negative score underflows to an exact 0 after softmax, on every backend and in ONNX.
-        weights = ops.softmax(scores if mask is None else ops.where(mask > 0.5, scores, -1e9), axis=-1)
-        return ops.sum(ops.expand_dims(weights, -1) * keys, axis=1), weights
+        weights = ops.softmax(scores if mask is None else ops.where(ops.expand_dims(mask, 1) > 0.5, scores, -1e9), axis=-1)
+        context = ops.matmul(weights, keys)
+        return ops.reshape(context, (-1, ops.shape(keys)[-1])), ops.reshape(weights, (-1, ops.shape(keys)[1]))
 
     def project_keys(self, keys):
         return self.key_projection(keys)
