@@ -402,8 +402,30 @@ def search_model(name, step, nodes, inputs, outputs, constants, scanned_attentio
         positions = shape_of(step.graph.output, "attention")[1]
         outputs = outputs + [helper.make_tensor_value_info("attention", TensorProto.FLOAT, ["batch", "steps", positions])]
     inputs = [state, *memory, *inputs, helper.make_tensor_value_info("max_length", TensorProto.INT32, [1])]
-    graph = helper.make_graph(count + nodes, name, inputs, outputs, initializer=list(step.graph.initializer) + constants)
+    graph = helper.make_graph(hoisted(count + nodes), name, inputs, outputs, initializer=list(step.graph.initializer) + constants)
     return checked_model(graph, step)
+
+
+def hoisted(nodes):
+    """`nodes` with the nodes of each `Loop` body that read nothing the body computes moved before the `Loop`:
+    onnxruntime would run them at every step (the attention's grouping of the memory, the mask's comparison)."""
+    result = []
+    for node in nodes:
+        if node.op_type == "Loop":
+            body = next(attribute.g for attribute in node.attribute if attribute.name == "body")
+            inner = {value.name for value in [*body.input, *body.initializer]} | {name for inside in body.node for name in inside.output}
+            results = {value.name for value in body.output}
+            kept = []
+            for inside in body.node:
+                if inner.isdisjoint(inside.input) and results.isdisjoint(inside.output):
+                    result.append(inside)
+                    inner -= set(inside.output)
+                else:
+                    kept.append(inside)
+            body.ClearField("node")
+            body.node.extend(kept)
+        result.append(node)
+    return result
 
 
 def checked_model(graph, step):
