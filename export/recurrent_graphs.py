@@ -55,6 +55,10 @@ class Graph:
         self.node("Split", [x, self.weight(f"{outputs[0]}_sizes", sizes)], outputs, axis=-1)
         return outputs
 
+    def leading_size(self, x):
+        """The length of `x`'s first axis, as a shape (1,)."""
+        return self.node("Slice", [self.node("Shape", [x]), self.weight("leading_start", [0]), self.weight("leading_end", [1])])
+
     def dense(self, x, layer, output=None):
         kernel, bias = (self.weight(variable.path, ops.convert_to_numpy(variable)) for variable in (layer.kernel, layer.bias))
         return self.node("Add", [self.node("MatMul", [x, kernel]), bias], [output] if output else None)
@@ -160,7 +164,7 @@ def vanilla_rnn_sequence(model, opset):
     graph = Graph()
     mask, _ = padding(graph, "tokens")
     step_mask = graph.node("Unsqueeze", [graph.node("Transpose", [mask], perm=[1, 0]), graph.weight("step_axis", [2])])  # (time, batch, 1)
-    batch_shape = graph.node("Slice", [graph.node("Shape", ["tokens"]), graph.weight("first", [0]), graph.weight("second", [1])])
+    batch_shape = graph.leading_size("tokens")
     x = embedded_time_major(graph, "tokens", model.embedding)
     finals = []
     for i, layer in enumerate(model.recurrent):
@@ -233,8 +237,7 @@ def attend(graph, query, attention, values, keys, mask=None):
     `attention` and returns the context (rows, features).
 
     Where `mask` (sources, time) is not 1, the score is -1e9, which the softmax turns into an exact 0 as in Keras."""
-    sources = graph.node("Slice", [graph.node("Shape", [keys]), graph.weight("sources_start", [0]), graph.weight("sources_end", [1])])
-    per_source = graph.node("Concat", [sources, graph.weight("rows_per_source", [-1, 1, attention.units])], axis=0)
+    per_source = graph.node("Concat", [graph.leading_size(keys), graph.weight("rows_per_source", [-1, 1, attention.units])], axis=0)
     source_axis = graph.weight("source_axis", [1])
     query = graph.node("Reshape", [query, per_source])  # (sources, rows per source, 1, units)
     energies = graph.node("Tanh", [graph.node("Add", [graph.node("Unsqueeze", [keys, source_axis]), query])])

@@ -7,7 +7,7 @@ import pytest
 
 from export.parity import DECODING_TIE, compare_decodings, decodings, failures, parity_cases, traced_graphs
 from tests.conftest import BACKENDS, DECODE_LIMITS, FAMILIES, GATED, PRESETS, assert_one_line_error, once, zoo_cli
-from zoo.core.contract import Graphs
+from zoo.core.contract import EXPORTED_KINDS, Graphs
 from zoo.core.folders import MARKER, sha256
 from zoo.core.manifest import read_manifest, write_manifest
 from zoo.core.tokenizers import BOS_ID, EOS_ID
@@ -63,7 +63,7 @@ def test_artifact_is_complete_checked_and_declares_every_role(artifacts, name):
     for graph_name, graph in manifest["graphs"].items():
         onnx.checker.check_model(str(folder / graph["onnx"]), full_check=True)
         # A decoder step's rows may be several hypotheses of one source, whose memory it takes once.
-        once_per_source = graph["kind"] in ("decoder_step", "candidate_step", "greedy_search", "beam_search")
+        once_per_source = graph["kind"] in ("decoder_step", *EXPORTED_KINDS)
         for tensor in graph["inputs"] + graph["outputs"]:
             if tensor["role"] not in ("length_limit", "beam_width", "candidate_count"):
                 assert tensor["shape"][0] == ("sources" if once_per_source and tensor["role"] in ("memory", "keys", "padding_mask") else "batch")
