@@ -163,34 +163,30 @@ def greedy_body(step):
     nodes = renamed_step(step)
     logits = STEP + "logits"
     constants = [
-        constant("first_candidate", [FIRST_CANDIDATE]),
-        constant("first_candidate_id", np.int64(FIRST_CANDIDATE)),
-        constant("vocabulary_end", [np.iinfo(np.int64).max]),
+        constant("allowed", allowed_ids(step)),
         constant("vocabulary_axis", [1]),
         constant("end_id", np.int32(EOS_ID)),
         constant("padding_id", np.int32(PAD_ID)),
         constant("no_log_prob", np.float32(0.0)),
     ]
     nodes += [
-        # The likeliest candidate (the logits past padding and start) and its log-probability.
-        helper.make_node("Slice", [logits, "first_candidate", "vocabulary_end", "vocabulary_axis"], ["candidate_logits"]),
-        helper.make_node("ArgMax", ["candidate_logits"], ["best_candidate"], axis=1, keepdims=1),
+        # The likeliest candidate and its log-probability: ids and values the same bits as slicing off padding and
+        # start would give, in fewer nodes.
+        helper.make_node("Add", [logits, "allowed"], ["candidate_logits"]),
+        helper.make_node("ArgMax", ["candidate_logits"], ["best_id_column"], axis=1, keepdims=1),
         helper.make_node("LogSoftmax", [logits], ["vocabulary_log_probs"], axis=1),
-        helper.make_node("Slice", ["vocabulary_log_probs", "first_candidate", "vocabulary_end", "vocabulary_axis"], ["candidate_log_probs"]),
-        helper.make_node("GatherElements", ["candidate_log_probs", "best_candidate"], ["best_log_prob_column"], axis=1),
+        helper.make_node("GatherElements", ["vocabulary_log_probs", "best_id_column"], ["best_log_prob_column"], axis=1),
         helper.make_node("Squeeze", ["best_log_prob_column", "vocabulary_axis"], ["best_log_prob"]),
-        helper.make_node("Add", ["best_candidate", "first_candidate_id"], ["best_id_column"]),
         helper.make_node("Squeeze", ["best_id_column", "vocabulary_axis"], ["best_id"]),
         helper.make_node("Cast", ["best_id"], ["best_token"], to=TensorProto.INT32),
         # A finished row pads at no cost; the loop goes on while any row has not ended.
         helper.make_node("Where", ["finished", "padding_id", "best_token"], ["emitted"]),
         helper.make_node("Where", ["finished", "no_log_prob", "best_log_prob"], ["emitted_log_prob"]),
         *ending("best_token", "finished"),
-        helper.make_node("Identity", [STEP + "new_state"], ["state_after"]),
     ]
     carried = [("finished", "finished_after", TensorProto.BOOL, ["batch"])]
     scanned = [("emitted", TensorProto.INT32, ["batch"]), ("emitted_log_prob", TensorProto.FLOAT, ["batch"])]
-    return loop_body("greedy_step", step, nodes, constants, "best_token", "batch", carried, scanned)
+    return loop_body("greedy_step", step, nodes, constants, "best_token", STEP + "new_state", "batch", carried, scanned)
 
 
 def ending(tokens, finished):
@@ -206,13 +202,20 @@ def ending(tokens, finished):
     ]
 
 
-def loop_body(name, step, nodes, constants, token, rows, carried, scanned):
+def allowed_ids(step):
+    """0 for each id of the step's vocabulary that may be emitted, -inf for padding and start, which never are."""
+    allowed = np.zeros(shape_of(step.graph.output, "logits")[1], "float32")
+    allowed[:FIRST_CANDIDATE] = -np.inf
+    return allowed
+
+
+def loop_body(name, step, nodes, constants, token, state_after, rows, carried, scanned):
     """A `Loop` body around the renamed step. Inputs: the iteration, the condition, the step's previous token and
-    state, then each of `carried` (input, output, dtype, shape). Outputs: `any_going`, the next token (`token`),
-    `state_after`, each carried output, then `scanned` (name, dtype, shape) and, where the step has attention, its
-    weights. `rows` names the batch axis."""
+    state, then each of `carried` (input, output, dtype, shape). Outputs: `any_going`, the next token (`token`) and
+    state (`state_after`), each carried output, then `scanned` (name, dtype, shape) and, where the step has
+    attention, its weights. `rows` names the batch axis."""
     state = shape_of(step.graph.input, "state")
-    carried = [(STEP + "previous_token", token, TensorProto.INT32, [rows]), (STEP + "state", "state_after", TensorProto.FLOAT, state), *carried]
+    carried = [(STEP + "previous_token", token, TensorProto.INT32, [rows]), (STEP + "state", state_after, TensorProto.FLOAT, state), *carried]
     if has_attention(step):
         scanned = scanned + [(STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention"))]
     value = helper.make_tensor_value_info
@@ -261,16 +264,15 @@ def beam_body(step):
     """
     nodes = renamed_step(step)
     vocabulary = shape_of(step.graph.output, "logits")[1]
-    allowed = np.zeros(vocabulary, "float32")
-    allowed[:FIRST_CANDIDATE] = -np.inf  # padding and start are never candidates
     padding_only = np.full(vocabulary, -np.inf, "float32")
     padding_only[PAD_ID] = 0.0
     constants = [
-        constant("allowed", allowed),
+        constant("allowed", allowed_ids(step)),
         constant("padding_only", padding_only),
         constant("vocabulary", np.int64(vocabulary)),
         constant("rows_axis", [1]),
         constant("flat_rows", [-1]),
+        constant("score_column", [-1, 1]),
         constant("end_id", np.int32(EOS_ID)),
     ]
     nodes += [
@@ -279,28 +281,18 @@ def beam_body(step):
         helper.make_node("Unsqueeze", ["finished", "rows_axis"], ["finished_column"]),
         helper.make_node("Where", ["finished_column", "padding_only", "candidate_log_probs"], ["extensions"]),
         # Each row's total for each next id, then per source its beams' totals side by side: beam * vocabulary + id.
-        helper.make_node("Reshape", ["hypothesis_scores", "flat_rows"], ["row_scores"]),
-        helper.make_node("Unsqueeze", ["row_scores", "rows_axis"], ["row_score_column"]),
+        helper.make_node("Reshape", ["hypothesis_scores", "score_column"], ["row_score_column"]),
         helper.make_node("Add", ["row_score_column", "extensions"], ["row_totals"]),
-        helper.make_node("Shape", ["hypothesis_scores"], ["scores_shape"]),
-        helper.make_node("Slice", ["scores_shape", "zero_start", "one_end", "zero_start"], ["sources"]),
-        helper.make_node("Concat", ["sources", "flat_rows"], ["per_source"], axis=0),
         helper.make_node("Reshape", ["row_totals", "per_source"], ["totals"]),
         helper.make_node("TopK", ["totals", "width_and_one"], ["best_totals", "best_positions"], axis=1, largest=1, sorted=1),
-        helper.make_node("Slice", ["best_totals", "zero_start", "width", "rows_axis"], ["kept_scores"]),
-        helper.make_node("Slice", ["best_positions", "zero_start", "width", "rows_axis"], ["kept_positions"]),
-        helper.make_node("Slice", ["best_totals", "width", "width_and_one", "rows_axis"], ["pruned_best_column"]),
-        helper.make_node("Squeeze", ["pruned_best_column", "rows_axis"], ["pruned_best"]),
+        helper.make_node("Split", ["best_totals", "kept_and_pruned"], ["kept_scores", "pruned_best"], axis=1),
+        helper.make_node("Slice", ["best_positions", "zero_start", "width", "rows_axis"], ["kept_grid"]),
         # The kept hypotheses' parents (rows of this step) and tokens.
+        helper.make_node("Reshape", ["kept_grid", "flat_rows"], ["kept_positions"]),
         helper.make_node("Div", ["kept_positions", "vocabulary"], ["parent_beams"]),
         helper.make_node("Mod", ["kept_positions", "vocabulary"], ["kept_ids"]),
-        helper.make_node("Range", ["zero_id", "rows", "width_id"], ["source_rows"]),
-        helper.make_node("Unsqueeze", ["source_rows", "rows_axis"], ["source_row_column"]),
-        helper.make_node("Add", ["source_row_column", "parent_beams"], ["parent_grid"]),
-        helper.make_node("Reshape", ["parent_grid", "flat_rows"], ["kept_parents"]),
-        helper.make_node("Cast", ["kept_parents"], ["step_parents"], to=TensorProto.INT32),
-        helper.make_node("Reshape", ["kept_ids", "flat_rows"], ["flat_ids"]),
-        helper.make_node("Cast", ["flat_ids"], ["kept_tokens"], to=TensorProto.INT32),
+        helper.make_node("Add", ["first_rows", "parent_beams"], ["kept_parents"]),
+        helper.make_node("Cast", ["kept_ids"], ["kept_tokens"], to=TensorProto.INT32),
         helper.make_node("Gather", [STEP + "new_state", "kept_parents"], ["state_after"]),
         helper.make_node("Gather", ["finished", "kept_parents"], ["parent_finished"]),
         helper.make_node("Gather", ["hypothesis_lengths", "kept_parents"], ["parent_lengths"]),
@@ -317,10 +309,10 @@ def beam_body(step):
         ("hypothesis_lengths", "lengths_after", TensorProto.FLOAT, ["rows"]),
     ]
     scanned = [
-        ("step_parents", TensorProto.INT32, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
-        ("pruned_best", TensorProto.FLOAT, ["sources"]),
+        ("kept_parents", TensorProto.INT64, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
+        ("pruned_best", TensorProto.FLOAT, ["sources", 1]),
     ]
-    return loop_body("beam_step", step, nodes, constants, "kept_tokens", "rows", carried, scanned)
+    return loop_body("beam_step", step, nodes, constants, "kept_tokens", "state_after", "rows", carried, scanned)
 
 
 def beam_search_contract(step_declared):
@@ -365,14 +357,24 @@ def beam_search(step):
         helper.make_node("Concat", ["kept", "pruned"], ["first_scores"], axis=0),
         helper.make_node("Concat", ["source_count", "width"], ["score_shape"], axis=0),
         helper.make_node("Expand", ["first_scores", "score_shape"], ["start_scores"]),
+        # What the body reads of the batch's shape: each source's beams side by side, each row's source's first
+        # row, and the split of a source's `width + 1` best into the kept and the best pruned.
+        helper.make_node("Concat", ["source_count", "minus_one"], ["per_source"], axis=0),
+        helper.make_node("Range", ["zero_id", "rows", "width_id"], ["source_rows"]),
+        helper.make_node("Unsqueeze", ["source_rows", "one_end"], ["source_row_column"]),
+        helper.make_node("Expand", ["source_row_column", "score_shape"], ["first_row_grid"]),
+        helper.make_node("Reshape", ["first_row_grid", "minus_one"], ["first_rows"]),
+        helper.make_node("Concat", ["width", "one_end"], ["kept_and_pruned"], axis=0),
         helper.make_node(
             "Loop", ["steps", "true", "start_tokens", "state", "start_scores", "none_finished", "no_lengths"],
             ["last_tokens", "last_state", "scores", "all_finished", "lengths", *scanned], body=beam_body(step),
         ),
-        helper.make_node("Transpose", ["all_parents"], ["parents"], perm=[1, 0]),
+        helper.make_node("Transpose", ["all_parents"], ["parents_int64"], perm=[1, 0]),
+        helper.make_node("Cast", ["parents_int64"], ["parents"], to=TensorProto.INT32),  # int32, as every declared tensor
         helper.make_node("Transpose", ["all_tokens"], ["tokens"], perm=[1, 0]),
         helper.make_node("Transpose", ["all_scores"], ["step_scores"], perm=[1, 0, 2]),
-        helper.make_node("Transpose", ["all_runner_up"], ["runner_up"], perm=[1, 0]),
+        helper.make_node("Squeeze", ["all_runner_up", "runner_up_axis"], ["runner_up_steps"]),
+        helper.make_node("Transpose", ["runner_up_steps"], ["runner_up"], perm=[1, 0]),
     ]
     outputs = [
         helper.make_tensor_value_info("parents", TensorProto.INT32, ["batch", "steps"]),
@@ -382,7 +384,10 @@ def beam_search(step):
         helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", "beams"]),
         helper.make_tensor_value_info("lengths", TensorProto.FLOAT, ["batch"]),
     ]
-    constants = [constant("zero_start", [0]), constant("one_end", [1]), constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True))]
+    constants = [
+        constant("zero_start", [0]), constant("one_end", [1]), constant("minus_one", [-1]), constant("runner_up_axis", [2]),
+        constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True)),
+    ]
     width = helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1])
     return search_model("beam_search", step, nodes, [width], outputs, constants, "all_attention" if has_attention(step) else None)
 
