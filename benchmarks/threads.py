@@ -1,8 +1,10 @@
-"""`python -m benchmarks.threads`: serving's decoding and generation under three onnxruntime thread settings, side by
-side in one process: one thread; every core with the threads spinning between calls (onnxruntime's default); every
-core with them sleeping, which is what serving runs. Decoding is `python -m benchmarks`' (64 held-out sources at
+"""`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
+side in one process: every graph on one thread; every graph on every core, the threads spinning between calls
+(onnxruntime's default); every graph on every core, the threads sleeping; and what serving runs: the search graphs on
+one thread, the other graphs on every core, sleeping. Decoding is `python -m benchmarks`' (64 held-out sources at
 batch 1 and 64, greedy and beam 4) in ms per sequence; generation is in characters or molecules per second.
 """
+import os
 import sys
 import tempfile
 
@@ -11,7 +13,13 @@ from benchmarks.keras_timing import decoding_speed, generation_speed
 from serving.artifact import Artifact
 from zoo.core.errors import ZooError
 
-SETTINGS = {"1 thread": {"threads": 1}, "every core, spinning": {"spinning": True}, "every core, sleeping (serving)": {}}
+EVERY_CORE = os.cpu_count() or 1
+SETTINGS = {
+    "1 thread": {"threads": 1},
+    "every core, spinning": {"threads": EVERY_CORE, "spinning": True},
+    "every core, sleeping": {"threads": EVERY_CORE},
+    "serving: searches on 1 thread, the rest on every core": {},
+}
 
 
 def preset_rows(folder, repeats):

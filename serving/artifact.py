@@ -1,16 +1,18 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
-Every call runs on every core (`threads` fixes the count instead), and the threads sleep between calls. onnxruntime's
-default is to spin: an idle thread keeps its core busy for a while after each call, which in a decoding loop is when
-the loop's numpy work and the next graph's threads need it (`python -m benchmarks.threads` times the three ways side by
-side). The outputs are the same bits on any thread count, which the tests check.
+A search graph (`greedy_search`, `beam_search`) runs on one thread, every other graph on every core; `threads` fixes
+the count for all of them instead. A search graph is a loop of a few dozen small nodes per step, over at most
+GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves (`python -m
+benchmarks.threads` times the settings side by side). Threads sleep between calls. onnxruntime's default is to spin:
+an idle thread keeps its core busy for a while after each call, which in a decoding loop is when the loop's numpy
+work and the next graph's threads need it. The outputs are the same bits on any thread count, which the tests check.
 """
 import os
 from pathlib import Path
 
 import onnxruntime
 
-from zoo.core.contract import Graphs
+from zoo.core.contract import SEARCH_KINDS, Graphs
 from zoo.core.errors import ZooError
 from zoo.core.folders import sha256
 from zoo.core.manifest import read_manifest
@@ -43,7 +45,7 @@ class Artifact:
         self.vocabularies = self.manifest["vocabularies"]
         self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
         self.providers = provider_chain(provider)
-        self.threads, self.spinning = threads or os.cpu_count() or 1, spinning
+        self.threads, self.spinning = threads, spinning
         self.paths = {name: self.checked(spec["onnx"]) for name, spec in self.manifest["graphs"].items()}
         self.sessions = {name: self.session(name) for name in self.paths}
         self.output_names = {name: [tensor["name"] for tensor in spec["outputs"]] for name, spec in self.manifest["graphs"].items()}
@@ -63,10 +65,16 @@ class Artifact:
             raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
         return path
 
+    def threads_of(self, graph):
+        """`threads` where given, else one for a search graph and every core for the others."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if self.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else os.cpu_count() or 1
+
     def session(self, graph):
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = self.threads_of(graph)
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spinning)))
         try:
             session = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
