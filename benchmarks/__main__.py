@@ -5,9 +5,9 @@ onnxruntime in this process and with Keras in one subprocess per backend: the ba
 imported, so this process never imports it. Every runner gets the same inputs.
 
 Decoding tables compare, on the same sources:
-- onnxruntime serving: what `python -m serving` runs: batches of up to `GRAPH_SEARCH_ROWS` sources in one call of
-  the `greedy_search` or `beam_search` graph, larger ones step by step, in the numpy loop over the `candidate_step`
-  graph;
+- onnxruntime serving: what `python -m serving` runs (`serving.runtime.Runtime.decode`): batches of up to
+  `GRAPH_SEARCH_ROWS` sources in one call of the `greedy_search` or `beam_search` graph; larger ones cut into parts,
+  decoded side by side, one per core, each on one thread;
 - the other way, which serving does not take at that batch size: step by step at batch 1, the search graph at 64;
 - the onnxruntime floor: the graph calls that a step-by-step search made over the decoder step (encoder once, decoder
   step once per step), replayed alone from their recorded inputs: what the numpy loop would take with free
@@ -47,6 +47,7 @@ from benchmarks.keras_timing import (
 from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input, traced_graphs
 from serving.artifact import Artifact
+from serving.runtime import Runtime
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS
 from zoo.core.decoding import GRAPH_SEARCH_ROWS, Without, beam_search, graph_beam_search, graph_search, rows_of, take
@@ -115,14 +116,14 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         for (graph, batch), inputs in cases.items():
             rows.append({"graph": graph, "batch": batch, "runner": f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}", **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     artifact = Artifact(folder)
-    generation, decoding = {}, []
+    runtime, generation, decoding = Runtime(artifact), {}, []
     if artifact.graphs.generates_text():
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
     max_length = artifact.manifest["max_target_length"]
     for width, batch, batches in decoding_cases(sentences) if max_length else ():
         recorder = Recorder(Without(artifact, *EXPORTED_KINDS))
         results = decode_all(partial(beam_search, recorder, max_length=max_length, beam_width=width), batches)
-        served = measure(lambda: decode_all(partial(beam_search, artifact, max_length=max_length, beam_width=width), batches), decoding_repeats(repeats))
+        served = measure(lambda: decode_all(partial(runtime.decode, beam=width), batches), decoding_repeats(repeats))
         floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
         decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
         if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size

@@ -74,12 +74,12 @@ def decoding_row(width, batch, runner, seconds, results):
     return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), **timing_summary(seconds, len(results))}
 
 
-def decoding_speed(runner, sentences, max_length, repeats, name):
-    """Rows of greedy and beam decoding of every source, `batch` at a time, by the numpy loop over `runner`."""
+def decoding_speed(decode, sentences, repeats, name):
+    """Rows of greedy and beam decoding of every source, `batch` at a time, by `decode(sources, beam_width)`."""
     rows = []
     for width, batch, batches in decoding_cases(sentences):
-        decode = partial(beam_search, runner, max_length=max_length, beam_width=width)
-        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), decode_all(decode, batches)))
+        decode_batch = partial(decode, beam=width)
+        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode_batch, batches), decoding_repeats(repeats)), decode_all(decode_batch, batches)))
     return rows
 
 
@@ -150,7 +150,8 @@ def time_keras(artifact, cases, sentences, repeats):
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
-            decoding = decoding_speed(runner, sentences, max_target_length, repeats, name) + jitted_speed(model, sentences, max_target_length, repeats)
+            numpy_loop = partial(beam_search, runner, max_length=max_target_length)
+            decoding = decoding_speed(lambda sources, beam: numpy_loop(sources, beam_width=beam), sentences, repeats, name) + jitted_speed(model, sentences, max_target_length, repeats)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 

@@ -1,7 +1,8 @@
 """`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
 side in one process: every graph on one thread; every graph on every core, the threads spinning between calls
 (onnxruntime's default); every graph on every core, the threads sleeping; and what serving runs: the search graphs on
-one thread, the other graphs on every core, sleeping. Decoding is `python -m benchmarks`' (64 held-out sources at
+one thread, the other graphs on every core, sleeping, and batches of more than GRAPH_SEARCH_ROWS sources cut into
+parts decoded side by side, one per core, each on one thread. Decoding is `python -m benchmarks`' (64 held-out sources at
 batch 1 and 64, greedy and beam 4) in ms per sequence; generation is in characters or molecules per second.
 """
 import os
@@ -11,6 +12,7 @@ import tempfile
 from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
 from benchmarks.keras_timing import decoding_speed, generation_speed
 from serving.artifact import Artifact
+from serving.runtime import Runtime
 from zoo.core.errors import ZooError
 
 EVERY_CORE = os.cpu_count() or 1
@@ -18,7 +20,7 @@ SETTINGS = {
     "1 thread": {"threads": 1},
     "every core, spinning": {"threads": EVERY_CORE, "spinning": True},
     "every core, sleeping": {"threads": EVERY_CORE},
-    "serving: searches on 1 thread, the rest on every core": {},
+    "serving: searches and parts of a batch on 1 thread each": {},
 }
 
 
@@ -31,7 +33,7 @@ def preset_rows(folder, repeats):
     rows = {}
     for setting, artifact in artifacts.items():
         if max_length:
-            for row in decoding_speed(artifact, sentences, max_length, repeats, setting):
+            for row in decoding_speed(Runtime(artifact).decode, sentences, repeats, setting):
                 what = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
                 rows.setdefault((what, row["batch"]), {})[setting] = f"{row['median_ms'] / row['sequences']:,.2f}"
         if artifact.graphs.generates_text():

@@ -2,12 +2,15 @@
 
 A search graph (`greedy_search`, `beam_search`) runs on one thread, every other graph on every core; `threads` fixes
 the count for all of them instead. A search graph is a loop of a few dozen small nodes per step, over at most
-GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves (`python -m
-benchmarks.threads` times the settings side by side). Threads sleep between calls. onnxruntime's default is to spin:
-an idle thread keeps its core busy for a while after each call, which in a decoding loop is when the loop's numpy
-work and the next graph's threads need it. The outputs are the same bits on any thread count, which the tests check.
+GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves. For the same reason a
+large batch decodes fastest cut into parts, decoded side by side, one per core, each on one thread (`workers` of
+them, on the sessions of `one_thread`; `serving.runtime` does the cutting). `python -m benchmarks.threads` times
+these settings side by side. Threads sleep between calls. onnxruntime's default is to spin: an idle thread keeps its
+core busy for a while after each call, which in a decoding loop is when the loop's numpy work and the next graph's
+threads need it. The outputs are the same bits on any thread count, which the tests check.
 """
 import os
+from functools import cached_property
 from pathlib import Path
 
 import onnxruntime
@@ -45,7 +48,7 @@ class Artifact:
         self.vocabularies = self.manifest["vocabularies"]
         self.tokenizer = tokenizer_from_dict(self.manifest["tokenizer"])
         self.providers = provider_chain(provider)
-        self.threads, self.spinning = threads, spinning
+        self.provider, self.threads, self.spinning = provider, threads, spinning
         self.paths = {name: self.checked(spec["onnx"]) for name, spec in self.manifest["graphs"].items()}
         self.sessions = {name: self.session(name) for name in self.paths}
         self.output_names = {name: [tensor["name"] for tensor in spec["outputs"]] for name, spec in self.manifest["graphs"].items()}
@@ -53,6 +56,16 @@ class Artifact:
     @property
     def max_length(self):
         return self.manifest["max_length"]
+
+    @property
+    def workers(self):
+        """How many parts of a batch decode side by side: one per core, on the CPU with the default threads; else 1."""
+        return (os.cpu_count() or 1) if self.provider == "cpu" and self.threads is None else 1
+
+    @cached_property
+    def one_thread(self):
+        """This artifact with every graph on one thread: the runner of each part of a batch decoded side by side."""
+        return Artifact(self.folder, self.provider, threads=1, spinning=self.spinning)
 
     def checked(self, relative):
         """The path of an artifact file whose sha256 is the manifest's."""

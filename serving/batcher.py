@@ -1,7 +1,7 @@
 """Cross-request batching: requests that arrive together and decode alike are merged into one decoder batch.
 
 Decoding is CPU-bound numpy and onnxruntime work, so it runs on one worker thread, off the event loop, which goes
-on reading requests meanwhile; onnxruntime already spreads a large batch's graph calls over every core. While
+on reading requests meanwhile; `Runtime.decode` already spreads a large batch over every core. While
 the worker decodes one batch, the next gathers: under load batches fill up by themselves, and `max_wait_ms` is
 only what a lone request may wait for company.
 """

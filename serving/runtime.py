@@ -1,20 +1,22 @@
 """What serving does with an artifact, item by item: the command line (and any other face) goes through here.
 
 Every item of a request succeeds or fails alone: its result, or `{"error": "..."}` naming the problem in one
-line. Items that encode are decoded together, in batches of `BATCH`.
+line. Items that encode are decoded together (`Runtime.decode`).
 """
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 from zoo.core.audio import log_mel, padded_frames, padded_length
-from zoo.core.decoding import beam_search_in_batches, sample_ids, sample_smiles
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, beam_search_in_batches, rows_of, sample_ids, sample_smiles, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.molecules import canonical
 from zoo.core.tokenizers import pad_batch
 
 BATCH = 64
+PART = 16  # sources per part of a batch decoded side by side, at most: parts of 8 and of 32 measured slower
 # Each beam multiplies the decoder's batch, and every step ranks beam x vocabulary scores: past 16 beams the
 # memory and time grow with no gain measured on any preset (beam 4 is what the cards report).
 MAX_BEAM = 16
@@ -50,6 +52,7 @@ class Runtime:
         self.manifest = artifact.manifest
         self.tokenizer = artifact.tokenizer
         self.task = self.manifest["task"]
+        self.pool = ThreadPoolExecutor(artifact.workers)
 
     @property
     def image_shape(self):
@@ -62,7 +65,16 @@ class Runtime:
             raise ZooError(f"--beam must be between 1 and {widest}, not {beam}")
 
     def decode(self, sources, beam):
-        return beam_search_in_batches(self.artifact, sources, self.manifest["max_target_length"], beam, BATCH)
+        """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more in parts
+        of at most PART, decoded side by side by the artifact's workers, one per core, each on one thread (at batch
+        64, 18-35% faster than the whole batch on every core, on numbers, scenes and Bible verses, greedy and beam 4).
+        Where the artifact has one worker, BATCH at a time."""
+        max_length, count, workers = self.manifest["max_target_length"], rows_of(sources), self.artifact.workers
+        if count <= GRAPH_SEARCH_ROWS or workers == 1:
+            return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
+        runner, size = self.artifact.one_thread, min(PART, -(-count // workers))
+        parts = [take(sources, slice(start, start + size)) for start in range(0, count, size)]
+        return [result for results in self.pool.map(lambda part: beam_search(runner, part, max_length, beam), parts) for result in results]
 
     def translate(self, texts, beam=1, attention=True):
         """Per text: the translation, its source and target tokens, score and attention (target x source)."""

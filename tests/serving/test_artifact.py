@@ -21,6 +21,7 @@ def test_search_graphs_run_on_one_thread_the_others_on_every_core_unless_told_an
             assert options.intra_op_num_threads == (artifact.threads or default), graph
             assert options.get_session_config_entry("session.intra_op.allow_spinning") == spinning
     assert {Artifact(folder).sessions[graph].get_session_options().intra_op_num_threads for graph in ("greedy_search", "encoder")} == {1, os.cpu_count()}
+    assert (Artifact(folder).workers, Artifact(folder, threads=2).workers) == (os.cpu_count(), 1)  # parts of a batch side by side by default only
 
 
 @once
