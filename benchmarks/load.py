@@ -44,7 +44,7 @@ def parse_arguments(argv):
     parser.add_argument("--targets", default=",".join(TARGETS), help=f"among {', '.join(TARGETS)} (default all)")
     parser.add_argument("--tasks", default="translate,caption")
     parser.add_argument("--max-wait-ms", type=float, default=5.0, help="the servers' --max-wait-ms (default 5)")
-    parser.add_argument("--threads", type=int, help="the single server's onnxruntime --threads (default: every core)")
+    parser.add_argument("--threads", type=int, help="the single server's onnxruntime --threads (default: serving's, one for the search graphs and every core for the others)")
     parser.add_argument("--json", help="also write the measurements to this file")
     return parser.parse_args(argv)
 

@@ -16,7 +16,6 @@ from zoo.core.molecules import canonical
 from zoo.core.tokenizers import pad_batch
 
 BATCH = 64
-PART = 16  # sources per part of a batch decoded side by side, at most: parts of 8 and of 32 measured slower
 # Each beam multiplies the decoder's batch, and every step ranks beam x vocabulary scores: past 16 beams the
 # memory and time grow with no gain measured on any preset (beam 4 is what the cards report).
 MAX_BEAM = 16
@@ -65,14 +64,15 @@ class Runtime:
             raise ZooError(f"--beam must be between 1 and {widest}, not {beam}")
 
     def decode(self, sources, beam):
-        """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more in parts
-        of at most PART, decoded side by side by the artifact's workers, one per core, each on one thread (at batch
-        64, 18-35% faster than the whole batch on every core, on numbers, scenes and Bible verses, greedy and beam 4).
+        """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more cut into
+        one part per worker of the artifact (one per core), decoded side by side, each on one thread. At batch 64
+        that took 10-35% less time than the whole batch on every core on every preset measured, greedy and beam 4;
+        parts of 16 gained more on the larger models, but lost on the smallest, whose steps are mostly Python.
         Where the artifact has one worker, BATCH at a time."""
         max_length, count, workers = self.manifest["max_target_length"], rows_of(sources), self.artifact.workers
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
             return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
-        runner, size = self.artifact.one_thread, min(PART, -(-count // workers))
+        runner, size = self.artifact.one_thread, -(-count // workers)
         parts = [take(sources, slice(start, start + size)) for start in range(0, count, size)]
         return [result for results in self.pool.map(lambda part: beam_search(runner, part, max_length, beam), parts) for result in results]
 
