@@ -150,8 +150,8 @@ def time_keras(artifact, cases, sentences, repeats):
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
-            numpy_loop = partial(beam_search, runner, max_length=max_target_length)
-            decoding = decoding_speed(lambda sources, beam: numpy_loop(sources, beam_width=beam), sentences, repeats, name) + jitted_speed(model, sentences, max_target_length, repeats)
+            numpy_loop = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, repeats, name)
+            decoding = numpy_loop + jitted_speed(model, sentences, max_target_length, repeats)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 

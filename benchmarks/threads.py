@@ -5,21 +5,19 @@ one thread, the other graphs on every core, sleeping, and batches of more than G
 parts decoded side by side, one per core, each on one thread. Decoding is `python -m benchmarks`' (64 held-out sources at
 batch 1 and 64, greedy and beam 4) in ms per sequence; generation is in characters or molecules per second.
 """
-import os
 import sys
 import tempfile
 
 from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
 from benchmarks.keras_timing import decoding_speed, generation_speed
-from serving.artifact import Artifact
+from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
 from zoo.core.errors import ZooError
 
-EVERY_CORE = os.cpu_count() or 1
 SETTINGS = {
     "1 thread": {"threads": 1},
-    "every core, spinning": {"threads": EVERY_CORE, "spinning": True},
-    "every core, sleeping": {"threads": EVERY_CORE},
+    "every core, spinning": {"threads": CORES, "spinning": True},
+    "every core, sleeping": {"threads": CORES},
     "serving: searches and parts of a batch on 1 thread each": {},
 }
 

@@ -22,6 +22,7 @@ from zoo.core.manifest import read_manifest
 from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
+CORES = os.cpu_count() or 1
 
 
 def provider_chain(provider):
@@ -60,7 +61,7 @@ class Artifact:
     @property
     def workers(self):
         """How many parts of a batch decode side by side: one per core, on the CPU with the default threads; else 1."""
-        return (os.cpu_count() or 1) if self.provider == "cpu" and self.threads is None else 1
+        return CORES if self.provider == "cpu" and self.threads is None else 1
 
     @cached_property
     def one_thread(self):
@@ -82,7 +83,7 @@ class Artifact:
         """`threads` where given, else one for a search graph and every core for the others."""
         if self.threads is not None:
             return self.threads
-        return 1 if self.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else os.cpu_count() or 1
+        return 1 if self.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else CORES
 
     def session(self, graph):
         options = onnxruntime.SessionOptions()

@@ -65,14 +65,15 @@ class Runtime:
 
     def decode(self, sources, beam):
         """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more cut into
-        one part per worker of the artifact (one per core), decoded side by side, each on one thread. At batch 64
-        that is faster than the whole batch on every core in 26 of the 32 rows of `python -m benchmarks.threads`
-        (median 1.19x); parts of 16 gained more on the larger models, but lost on the smallest, whose steps are
-        mostly Python. Where the artifact has one worker, BATCH at a time."""
+        one part per worker of the artifact (one per core) out of every BATCH, decoded side by side, each on one
+        thread. At batch 64 that is faster than the whole batch on every core in 26 of the 32 rows of `python -m
+        benchmarks.threads` (median 1.19x); parts of 16 gained more on the larger models, but lost on the smallest,
+        whose steps are mostly Python. Where the artifact has one worker, BATCH at a time."""
         max_length, count, workers = self.manifest["max_target_length"], rows_of(sources), self.artifact.workers
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
             return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
-        runner, size = self.artifact.one_thread, -(-count // workers)
+        # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before.
+        runner, size = self.artifact.one_thread, -(-min(count, BATCH) // workers)
         parts = [take(sources, slice(start, start + size)) for start in range(0, count, size)]
         return [result for results in self.pool.map(lambda part: beam_search(runner, part, max_length, beam), parts) for result in results]
 
