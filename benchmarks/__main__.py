@@ -123,8 +123,8 @@ def time_onnxruntime(folder, cases, sentences, repeats):
     for width, batch, batches in decoding_cases(sentences) if max_length else ():
         recorder = Recorder(Without(artifact, *EXPORTED_KINDS))
         results = decode_all(partial(beam_search, recorder, max_length=max_length, beam_width=width), batches)
-        served = measure(lambda: decode_all(partial(runtime.decode, beam=width), batches), decoding_repeats(repeats))
-        floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], decoding_repeats(repeats))
+        served = measure(lambda: decode_all(partial(runtime.decode, beam=width), batches), repeats)
+        floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], repeats)
         decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
         if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size
             if batch <= GRAPH_SEARCH_ROWS:
@@ -133,7 +133,7 @@ def time_onnxruntime(folder, cases, sentences, repeats):
                 name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
             else:
                 name, decode = GRAPH, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width)
-            decoding.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), results))
+            decoding.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), repeats), results))
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
@@ -179,8 +179,9 @@ def format_tables(manifest, rows, generation, decoding, repeats):
         lines += [
             "",
             f"Decoding: {max(DECODING_BATCH_SIZES)} held-out sources spread evenly over the preset's held-out set, every row decoding all "
-            f"of them, b at a time (at most {manifest['max_target_length']} tokens each); median of {decoding_repeats(repeats)} runs after one "
-            "warm-up run; tokens are those the search emitted, end tokens included.",
+            f"of them, b at a time (at most {manifest['max_target_length']} tokens each); median of {repeats} runs after one warm-up run "
+            f"({decoding_repeats(repeats)} for the numpy loop over Keras-jax, hundreds of Keras calls a run); tokens are those the search "
+            "emitted, end tokens included.",
             "",
             f"| decoding | batch | runner | ms for all {max(DECODING_BATCH_SIZES)} (median) | ms per sequence | ms per token | sequences/s |",
             "|---|--:|---|--:|--:|--:|--:|",

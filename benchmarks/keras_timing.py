@@ -53,7 +53,7 @@ def generation_speed(runner, tokenizer, task, repeats):
 
 
 def decoding_repeats(repeats):
-    # A beam-4 decoding of 64 sentences is hundreds of graph calls, too slow on Keras to repeat as often.
+    # A beam-4 decoding of 64 sentences is hundreds of Keras calls, too slow to repeat as often as the other runners.
     return max(2, repeats // 3)
 
 
@@ -74,12 +74,13 @@ def decoding_row(width, batch, runner, seconds, results):
     return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), **timing_summary(seconds, len(results))}
 
 
-def decoding_speed(decode, sentences, repeats, name):
-    """Rows of greedy and beam decoding of every source, `batch` at a time, by `decode(sources, beam_width)`."""
+def decoding_speed(decode, sentences, runs, name):
+    """Rows of greedy and beam decoding of every source, `batch` at a time, by `decode(sources, beam_width)`: the
+    median of `runs` runs."""
     rows = []
     for width, batch, batches in decoding_cases(sentences):
         decode_batch = partial(decode, beam=width)
-        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode_batch, batches), decoding_repeats(repeats)), decode_all(decode_batch, batches)))
+        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode_batch, batches), runs), decode_all(decode_batch, batches)))
     return rows
 
 
@@ -93,7 +94,7 @@ def jitted_speed(model, sentences, max_length, repeats):
         start = time.perf_counter()
         decode(batches[0])  # every batch has the same shape: one compilation
         compile_seconds = time.perf_counter() - start
-        row = decoding_row(width, batch, JITTED, measure(lambda: decode_all(decode, batches), decoding_repeats(repeats)), decode_all(decode, batches))
+        row = decoding_row(width, batch, JITTED, measure(lambda: decode_all(decode, batches), repeats), decode_all(decode, batches))
         rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3 / len(batches)})
     return rows
 
@@ -150,7 +151,7 @@ def time_keras(artifact, cases, sentences, repeats):
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
-            numpy_loop = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, repeats, name)
+            numpy_loop = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, decoding_repeats(repeats), name)
             decoding = numpy_loop + jitted_speed(model, sentences, max_target_length, repeats)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 

@@ -9,7 +9,7 @@ import sys
 import tempfile
 
 from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
-from benchmarks.keras_timing import decoding_speed, generation_speed
+from benchmarks.keras_timing import decoding_repeats, decoding_speed, generation_speed
 from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
 from zoo.core.errors import ZooError
@@ -31,7 +31,7 @@ def preset_rows(folder, repeats):
     rows = {}
     for setting, artifact in artifacts.items():
         if max_length:
-            for row in decoding_speed(Runtime(artifact).decode, sentences, repeats, setting):
+            for row in decoding_speed(Runtime(artifact).decode, sentences, decoding_repeats(repeats), setting):
                 what = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
                 rows.setdefault((what, row["batch"]), {})[setting] = f"{row['median_ms'] / row['sequences']:,.2f}"
         if artifact.graphs.generates_text():
