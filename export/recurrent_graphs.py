@@ -135,8 +135,8 @@ def scan_rnn(graph, x, batch_shape, cell, name):
     """A Keras SimpleRNN layer over time-major `x` as an ONNX Scan: the input projection of every step in one MatMul,
     then `h = tanh(h R + x_t W + b)`, one Gemm and one Tanh, at every step, padded ones too: padding is a suffix, so
     what a padded step computes reaches no real step (`vanilla_rnn_sequence` reads each row's state at its last real
-    step). Masking each step instead, as Keras does, cost a third node per step and made the graph 1.9 times slower at
-    batch 1 on rnn_surname_origin (0.32 against 0.17 ms, one thread).
+    step). Masking each step instead, as Keras does, cost a third node per step and made the graph 1.8 times slower at
+    batch 1 on rnn_surname_origin (`python -m benchmarks`, one thread: 0.30 against 0.16 ms).
 
     Returns the outputs (time, batch, units).
     """
