@@ -7,7 +7,7 @@ roles and never guess from names or branch on task strings.
 from zoo.core.errors import ZooError
 
 ROLES = {
-    "tokens": "token ids, (batch, time) right-padded with 0 or (batch,) one per row; `vocabulary` names the tokenizer side",
+    "tokens": "token ids, (batch, time) right-padded with 0, at least one id a row, or (batch,) one per row; `vocabulary` names the tokenizer side",
     "image": "pixels (batch, height, width, channels) in [0, 1]",
     "audio": "log-mel frames (batch, time, mel bins) of `zoo.core.audio.log_mel`, right-padded with all-zero frames to a multiple of the manifest's `audio.frame_multiple`",
     "padding_mask": "1.0 at the source's real positions, 0.0 at its padding (batch, time)",
