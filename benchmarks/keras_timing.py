@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.core.decoding import beam_search, rows_of, sample_smiles, sample_text, take
+from zoo.core.decoding import beam_search, chunks, sample_smiles, sample_text
 from zoo.core.manifest import read_manifest
 
 GENERATED_CHARACTERS = 200
@@ -59,7 +59,7 @@ def decoding_repeats(repeats):
 
 def decoding_cases(sentences):
     """(beam width, batch, the sources cut into batches) of every decoding row: each row decodes every source."""
-    return [(width, batch, [take(sentences, slice(start, start + batch)) for start in range(0, rows_of(sentences), batch)]) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
+    return [(width, batch, chunks(sentences, batch)) for width in BEAM_WIDTHS for batch in DECODING_BATCH_SIZES]
 
 
 def decode_all(decode, batches):

@@ -16,7 +16,7 @@ from serving.artifact import Artifact
 from zoo.core.audio import padded_length
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS, Graphs
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, Decoder, Without, beam_search_in_batches, graph_beam_search, greedy_search, padded_ids, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, Decoder, Without, beam_search_in_batches, chunks, graph_beam_search, greedy_search, padded_ids, rows_of, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.manifest import read_manifest, write_manifest
@@ -229,7 +229,7 @@ def check_search_graphs(session, source, max_length, expected):
     against the same searches step by step (`expected`, their traces), both on onnxruntime: the same ids but where
     the searches parted at a near-tie, and for the same ids, scores within DECODING_TIE and attention within the
     tensors' tolerance."""
-    batches = [take(source, slice(start, start + GRAPH_SEARCH_ROWS)) for start in range(0, rows_of(source), GRAPH_SEARCH_ROWS)]
+    batches = chunks(source, GRAPH_SEARCH_ROWS)
     rows = []
     for width in DECODING_BEAM_WIDTHS:
         kind = "greedy_search" if width == 1 else "beam_search"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from zoo.core.audio import log_mel, padded_frames, padded_length
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, beam_search_in_batches, rows_of, sample_ids, sample_smiles, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, beam_search_in_batches, chunks, rows_of, sample_ids, sample_smiles
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.molecules import canonical
@@ -73,8 +73,7 @@ class Runtime:
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
             return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
         # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before.
-        runner, size = self.artifact.one_thread, -(-min(count, BATCH) // workers)
-        parts = [take(sources, slice(start, start + size)) for start in range(0, count, size)]
+        runner, parts = self.artifact.one_thread, chunks(sources, -(-min(count, BATCH) // workers))
         return [result for results in self.pool.map(lambda part: beam_search(runner, part, max_length, beam), parts) for result in results]
 
     def translate(self, texts, beam=1, attention=True):

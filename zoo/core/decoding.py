@@ -97,6 +97,11 @@ def take(source, rows):
     return {name: value[rows] for name, value in source.items()} if isinstance(source, dict) else source[rows]
 
 
+def chunks(source, size):
+    """`source` cut into consecutive parts of at most `size` rows (`take` of each)."""
+    return [take(source, slice(start, start + size)) for start in range(0, rows_of(source), size)]
+
+
 class Decoder:
     """An encoder and a decoder step, their tensors found by role once, and the candidate step and search graphs
     where there are some.
@@ -450,10 +455,7 @@ def beam_results(ids, scores, attention):
 
 def beam_search_in_batches(runner, source, max_length, beam_width=1, batch_size=64, trace=False):
     """`beam_search` over a large array of sources, `batch_size` rows at a time."""
-    results = []
-    for start in range(0, rows_of(source), batch_size):
-        results += beam_search(runner, take(source, slice(start, start + batch_size)), max_length, beam_width, trace=trace)
-    return results
+    return [result for batch in chunks(source, batch_size) for result in beam_search(runner, batch, max_length, beam_width, trace=trace)]
 
 
 def padded_ids(results):
