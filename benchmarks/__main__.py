@@ -4,6 +4,9 @@ Each preset is exported to a temporary folder (or its artifact reused from --art
 onnxruntime in this process and with Keras in one subprocess per backend: the backend is fixed when keras is first
 imported, so this process never imports it. Every runner gets the same inputs.
 
+Graph tables time each graph with onnxruntime on one thread and on every core, and a `sequence` graph over more than
+`GRAPH_SEARCH_ROWS` rows also as serving runs it: cut into one part per core, run side by side, each on one thread.
+
 Decoding tables compare, on the same sources:
 - onnxruntime serving: what `python -m serving` runs (`serving.runtime.Runtime.decode`): batches of up to
   `GRAPH_SEARCH_ROWS` sources in one call of the `greedy_search` or `beam_search` graph; larger ones cut into parts,
@@ -46,7 +49,7 @@ from benchmarks.keras_timing import (
 )
 from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input, traced_graphs
-from serving.artifact import Artifact
+from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
 from zoo.core.backends import BACKENDS, run_python
 from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS
@@ -116,6 +119,9 @@ def time_onnxruntime(folder, cases, sentences, repeats):
         for (graph, batch), inputs in cases.items():
             rows.append({"graph": graph, "batch": batch, "runner": f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}", **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     artifact = Artifact(folder)
+    for (graph, batch), inputs in cases.items():
+        if artifact.manifest["graphs"][graph]["kind"] == "sequence" and batch > GRAPH_SEARCH_ROWS and artifact.workers > 1:
+            rows.append({"graph": graph, "batch": batch, "runner": SEQUENCE_PARTS, **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     runtime, generation, decoding = Runtime(artifact), {}, []
     if artifact.graphs.generates_text():
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
@@ -198,6 +204,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
 
 
 SERVED, FLOOR = "onnxruntime serving", "onnxruntime floor (encoder, decoder_step calls only)"
+SEQUENCE_PARTS = f"onnxruntime serving: {CORES} parts side by side, 1 thread each"
 STEPPED, GRAPH = "onnxruntime step by step (numpy loop)", "onnxruntime search graph (one call)"
 
 

@@ -4,18 +4,22 @@ A search graph (`greedy_search`, `beam_search`) runs on one thread, every other 
 the count for all of them instead. A search graph is a loop of a few dozen small nodes per step, over at most
 GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves. For the same reason a
 large batch decodes fastest cut into parts, decoded side by side, one per core, each on one thread (`workers` of
-them, on the sessions of `one_thread`; `serving.runtime` does the cutting). `python -m benchmarks.threads` times
+them, on the sessions of `one_thread`; `serving.runtime` does the cutting), and so does a `sequence` graph over
+more than GRAPH_SEARCH_ROWS rows (`run` cuts it in one part per worker). `python -m benchmarks.threads` times
 these settings side by side. Threads sleep between calls. onnxruntime's default is to spin: an idle thread keeps its
 core busy for a while after each call, which in a decoding loop is when the loop's numpy work and the next graph's
 threads need it. The outputs are the same bits on any thread count, which the tests check.
 """
 import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import onnxruntime
 
 from zoo.core.contract import SEARCH_KINDS, Graphs
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, chunks, rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import sha256
 from zoo.core.manifest import read_manifest
@@ -68,6 +72,14 @@ class Artifact:
         """This artifact with every graph on one thread: the runner of each part of a batch decoded side by side."""
         return Artifact(self.folder, self.provider, threads=1, spinning=self.spinning)
 
+    @cached_property
+    def pool(self):
+        return ThreadPoolExecutor(self.workers)
+
+    def side_by_side(self, work, parts):
+        """[work(one_thread, part) for part in parts], run on one thread per worker."""
+        return list(self.pool.map(lambda part: work(self.one_thread, part), parts))
+
     def checked(self, relative):
         """The path of an artifact file whose sha256 is the manifest's."""
         path = self.folder / relative
@@ -107,4 +119,9 @@ class Artifact:
 
     def run(self, graph, inputs):
         names = self.output_names[graph]
+        if self.manifest["graphs"][graph]["kind"] == "sequence" and self.workers > 1 and rows_of(inputs) > GRAPH_SEARCH_ROWS:
+            # Every output's first axis is the batch (the contract's shapes), so the parts' outputs stack back.
+            parts = chunks(inputs, -(-rows_of(inputs) // self.workers))
+            outputs = self.side_by_side(lambda runner, part: runner.run(graph, part), parts)
+            return {name: np.concatenate([output[name] for output in outputs]) for name in names}
         return dict(zip(names, self.sessions[graph].run(names, inputs)))

@@ -4,7 +4,6 @@ Every item of a request succeeds or fails alone: its result, or `{"error": "..."
 line. Items that encode are decoded together (`Runtime.decode`).
 """
 import math
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -51,7 +50,6 @@ class Runtime:
         self.manifest = artifact.manifest
         self.tokenizer = artifact.tokenizer
         self.task = self.manifest["task"]
-        self.pool = ThreadPoolExecutor(artifact.workers)
 
     @property
     def image_shape(self):
@@ -73,8 +71,8 @@ class Runtime:
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
             return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
         # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before.
-        runner, parts = self.artifact.one_thread, chunks(sources, -(-min(count, BATCH) // workers))
-        return [result for results in self.pool.map(lambda part: beam_search(runner, part, max_length, beam), parts) for result in results]
+        parts = chunks(sources, -(-min(count, BATCH) // workers))
+        return [result for results in self.artifact.side_by_side(lambda runner, part: beam_search(runner, part, max_length, beam), parts) for result in results]
 
     def translate(self, texts, beam=1, attention=True):
         """Per text: the translation, its source and target tokens, score and attention (target x source)."""

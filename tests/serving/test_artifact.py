@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 from benchmarks.__main__ import Recorder
-from export.parity import held_out_inputs
+from export.parity import held_out_inputs, random_input
 from serving.artifact import Artifact
 from tests.conftest import once
 from zoo.core.contract import SEARCH_KINDS
-from zoo.core.decoding import Without, beam_search, rows_of, take
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, Without, beam_search, rows_of, take
 
 
 @once
@@ -36,3 +36,18 @@ def test_one_thread_and_every_core_give_the_same_bits(artifacts, name):
     for graph, inputs in recorder.calls:
         expected, actual = one.run(graph, inputs), every.run(graph, inputs)
         assert all(np.array_equal(expected[output], actual[output]) for output in expected), graph
+
+
+@once
+@pytest.mark.skipif(os.cpu_count() < 2, reason="a sequence graph runs in parts only where there are several cores")
+def test_a_sequence_graph_over_many_rows_runs_in_parts_with_the_bits_of_one_call(artifacts):
+    """Over more than GRAPH_SEARCH_ROWS rows, serving runs the `sequence` graph in one part per core, side by side:
+    every output, stacked back in order, is what one call on one thread gives."""
+    artifact = Artifact(artifacts["rnn_surname_origin"])
+    spec, rows = artifact.manifest["graphs"]["sequence"], 4 * GRAPH_SEARCH_ROWS + 5  # parts of unequal size
+    inputs = {tensor["name"]: random_input(tensor, rows, 20, artifact.manifest, np.random.default_rng(0)) for tensor in spec["inputs"]}
+    whole = artifact.one_thread.sessions["sequence"]
+    expected = dict(zip(artifact.output_names["sequence"], whole.run(artifact.output_names["sequence"], inputs)))
+    actual = artifact.run("sequence", inputs)
+    assert artifact.workers > 1 and actual.keys() == expected.keys()
+    assert all(np.array_equal(actual[name], expected[name]) for name in expected)
