@@ -9,8 +9,8 @@ Graph tables time each graph with onnxruntime on one thread and on every core, a
 
 Decoding tables compare, on the same sources:
 - onnxruntime serving: what `python -m serving` runs (`serving.runtime.Runtime.decode`): batches of up to
-  `GRAPH_SEARCH_ROWS` sources in one call of the `greedy_search` or `beam_search` graph; larger ones cut into parts,
-  decoded side by side, one per core, each on one thread;
+  `GRAPH_SEARCH_ROWS` sources in one call of the `greedy_search` or `beam_search` graph; larger ones dealt in turn
+  to parts decoded side by side, one per core, each on one thread;
 - the other way, which serving does not take at that batch size: step by step at batch 1, the search graph at 64;
 - the onnxruntime floor: the graph calls that a step-by-step search made over the decoder step (encoder once, decoder
   step once per step), replayed alone from their recorded inputs: what the numpy loop would take with free

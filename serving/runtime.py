@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from zoo.core.audio import log_mel, padded_frames, padded_length
-from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, beam_search_in_batches, chunks, rows_of, sample_ids, sample_smiles
+from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, beam_search_in_batches, rows_of, sample_ids, sample_smiles, take
 from zoo.core.errors import ZooError
 from zoo.core.images import pixels
 from zoo.core.molecules import canonical
@@ -62,17 +62,21 @@ class Runtime:
             raise ZooError(f"--beam must be between 1 and {widest}, not {beam}")
 
     def decode(self, sources, beam):
-        """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more cut into
-        one part per worker of the artifact (one per core) out of every BATCH, decoded side by side, each on one
-        thread. At batch 64 that is faster than the whole batch on every core in 26 of the 32 rows of `python -m
-        benchmarks.threads` (median 1.19x); parts of 16 gained more on the larger models, but lost on the smallest,
+        """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more dealt in
+        turn to one part per worker of the artifact (one per core) out of every BATCH, decoded side by side, each on
+        one thread. At batch 64 that is faster than the whole batch on every core in 24 of the 32 rows of `python -m
+        benchmarks.threads` (median 1.18x); parts of 16 gained more on the larger models, but lost on the smallest,
         whose steps are mostly Python. Where the artifact has one worker, BATCH at a time."""
         max_length, count, workers = self.manifest["max_target_length"], rows_of(sources), self.artifact.workers
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
             return beam_search_in_batches(self.artifact, sources, max_length, beam, BATCH)
-        # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before.
-        parts = chunks(sources, -(-min(count, BATCH) // workers))
-        return [result for results in self.artifact.side_by_side(lambda runner, part: beam_search(runner, part, max_length, beam), parts) for result in results]
+        # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before. Dealt, not
+        # halved: sources sorted by length (as files often are) then give each part the same mix of lengths, where
+        # halves would leave one part all the long ones while the other waits.
+        parts = [np.arange(start, min(start + BATCH, count))[worker::workers] for start in range(0, count, BATCH) for worker in range(min(workers, count - start))]
+        decoded = self.artifact.side_by_side(lambda runner, rows: beam_search(runner, take(sources, rows), max_length, beam), parts)
+        results = [result for part in decoded for result in part]
+        return [results[index] for index in np.argsort(np.concatenate(parts))]
 
     def translate(self, texts, beam=1, attention=True):
         """Per text: the translation, its source and target tokens, score and attention (target x source)."""

@@ -11,8 +11,9 @@ from zoo.core.decoding import GRAPH_SEARCH_ROWS, beam_search, rows_of, take
 @once
 @pytest.mark.parametrize("name", ["attention_en_fr_numbers", "sat_fashion_scenes"])
 def test_a_batch_cut_into_parts_decoded_side_by_side_gives_what_the_whole_batch_gives(artifacts, name):
-    """Serving cuts a batch of more than GRAPH_SEARCH_ROWS sources into parts of at most a BATCH each, decoded side
-    by side on one-thread sessions: the same ids and scores as the whole batch decoded at once on every core."""
+    """Serving deals a batch of more than GRAPH_SEARCH_ROWS sources, a BATCH at a time, to parts decoded side by side
+    on one-thread sessions: the same ids and scores, in the sources' order, as the whole batch decoded at once on
+    every core."""
     whole = Artifact(artifacts[name], threads=2)
     sources = take(held_out_inputs(whole), np.arange(BATCH + 9))  # more than a BATCH, in parts of unequal size
     assert rows_of(sources) > GRAPH_SEARCH_ROWS
