@@ -1,7 +1,7 @@
 """`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
 side in one process: every graph on one thread; every graph on every core, the threads spinning between calls
 (onnxruntime's default); every graph on every core, the threads sleeping; and what serving runs: the search graphs on
-one thread, the other graphs on every core, sleeping, and batches of more than GRAPH_SEARCH_ROWS sources cut into
+one thread, the other graphs on every core, sleeping, and batches of more than GRAPH_SEARCH_ROWS sources dealt to
 parts decoded side by side, one per core, each on one thread. Decoding is `python -m benchmarks`' (64 held-out sources at
 batch 1 and 64, greedy and beam 4) in ms per sequence; generation is in characters or molecules per second.
 """

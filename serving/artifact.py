@@ -3,8 +3,8 @@
 A search graph (`greedy_search`, `beam_search`) runs on one thread, every other graph on every core; `threads` fixes
 the count for all of them instead. A search graph is a loop of a few dozen small nodes per step, over at most
 GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves. For the same reason a
-large batch decodes fastest cut into parts, decoded side by side, one per core, each on one thread (`workers` of
-them, on the sessions of `one_thread`; `serving.runtime` does the cutting), and so does a `sequence` graph over
+large batch decodes fastest split into parts, decoded side by side, one per core, each on one thread (`workers` of
+them, on the sessions of `one_thread`; `serving.runtime` deals the sources to them), and so does a `sequence` graph over
 more than GRAPH_SEARCH_ROWS rows (`run` cuts it in one part per worker). `python -m benchmarks.threads` times
 these settings side by side. Threads sleep between calls. onnxruntime's default is to spin: an idle thread keeps its
 core busy for a while after each call, which in a decoding loop is when the loop's numpy work and the next graph's
