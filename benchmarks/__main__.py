@@ -120,7 +120,7 @@ def time_onnxruntime(folder, cases, sentences, repeats):
             rows.append({"graph": graph, "batch": batch, "runner": f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}", **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     artifact = Artifact(folder)
     for (graph, batch), inputs in cases.items():
-        if artifact.manifest["graphs"][graph]["kind"] == "sequence" and batch > GRAPH_SEARCH_ROWS and artifact.workers > 1:
+        if artifact.runs_in_parts(graph, batch):
             rows.append({"graph": graph, "batch": batch, "runner": SEQUENCE_PARTS, **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     runtime, generation, decoding = Runtime(artifact), {}, []
     if artifact.graphs.generates_text():

@@ -117,9 +117,14 @@ class Artifact:
             if sorted(declared) != sorted(found):
                 raise ZooError(f"manifest field graphs.{graph}.{side} declares {', '.join(declared)}, but {spec['onnx']} has {', '.join(found)}")
 
+    def runs_in_parts(self, graph, rows):
+        """Whether `run` cuts `rows` rows of `graph` into one part per worker: a `sequence` graph over more than
+        GRAPH_SEARCH_ROWS rows, where there are several workers."""
+        return self.workers > 1 and self.manifest["graphs"][graph]["kind"] == "sequence" and rows > GRAPH_SEARCH_ROWS
+
     def run(self, graph, inputs):
         names = self.output_names[graph]
-        if self.manifest["graphs"][graph]["kind"] == "sequence" and self.workers > 1 and rows_of(inputs) > GRAPH_SEARCH_ROWS:
+        if self.runs_in_parts(graph, rows_of(inputs)):
             # Every output's first axis is the batch (the contract's shapes), so the parts' outputs stack back.
             parts = chunks(inputs, -(-rows_of(inputs) // self.workers))
             outputs = self.side_by_side(lambda runner, part: runner.run(graph, part), parts)

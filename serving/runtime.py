@@ -73,7 +73,8 @@ class Runtime:
         # Parts of a BATCH, however many sources come: a part's memory stays what a batch's was before. Dealt, not
         # halved: sources sorted by length (as files often are) then give each part the same mix of lengths, where
         # halves would leave one part all the long ones while the other waits.
-        parts = [np.arange(start, min(start + BATCH, count))[worker::workers] for start in range(0, count, BATCH) for worker in range(min(workers, count - start))]
+        blocks = [np.arange(start, min(start + BATCH, count)) for start in range(0, count, BATCH)]
+        parts = [block[worker::workers] for block in blocks for worker in range(min(workers, len(block)))]
         decoded = self.artifact.side_by_side(lambda runner, rows: beam_search(runner, take(sources, rows), max_length, beam), parts)
         results = [result for part in decoded for result in part]
         return [results[index] for index in np.argsort(np.concatenate(parts))]
