@@ -16,7 +16,9 @@ Decoding tables compare, on the same sources:
   step once per step), replayed alone from their recorded inputs: what the numpy loop would take with free
   bookkeeping, the ranking of candidates included;
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
-  gets without exporting;
+  gets without exporting. It is compiled in a jax process of its own, which times one run at a time on request, so
+  that every round of the timing runs each onnxruntime runner and then JAX once: machines drift by 10-30% over
+  minutes, and runners timed in turn meet the same drift;
 - the same numpy loop over Keras-jax `predict_on_batch`.
 """
 import argparse
@@ -24,6 +26,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 from functools import partial
@@ -43,15 +46,17 @@ from benchmarks.keras_timing import (
     decoding_repeats,
     decoding_row,
     generation_speed,
+    interleaved,
     measure,
     save_inputs,
+    timed,
     timing_summary,
 )
 from export.artifact import export_preset
 from export.parity import held_out_inputs, random_input, traced_graphs
 from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
-from zoo.core.backends import BACKENDS, run_python
+from zoo.core.backends import BACKENDS, backend_environment, run_python
 from zoo.core.contract import EXPORTED_KINDS, SEARCH_KINDS
 from zoo.core.decoding import GRAPH_SEARCH_ROWS, Without, beam_search, graph_beam_search, graph_search, rows_of, take
 from zoo.core.errors import ZooError
@@ -101,6 +106,47 @@ def decoding_inputs(artifact):
     return take(sources, np.linspace(0, rows_of(sources) - 1, max(DECODING_BATCH_SIZES)).round().astype(int))
 
 
+class JittedDecoding:
+    """The jitted JAX decode of every decoding case, compiled in a jax process of its own
+    (`python -m benchmarks.jax_decoding`), which times one run of a case on request: its runs then take turns with
+    onnxruntime's, in this process, instead of following them minutes later."""
+
+    def __init__(self, folder, inputs_path, scratch):
+        self.errors = Path(scratch) / "jax_decoding.err"
+        command = [sys.executable, "-m", "benchmarks.jax_decoding", str(folder), str(inputs_path)]
+        with self.errors.open("w") as errors:
+            self.process = subprocess.Popen(command, env=backend_environment("jax"), cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
+        self.cases = json.loads(self.answer())
+
+    def answer(self):
+        line = self.process.stdout.readline()
+        if not line:
+            lines = [line for line in self.errors.read_text().splitlines() if line.strip()]
+            raise ZooError(f"the jitted JAX decode: {lines[-1].removeprefix('error: ') if lines else f'exit code {self.process.wait()}'}")
+        return line
+
+    def timer(self, case):
+        """A timer of one run of the case's decoding, which the JAX process measures itself."""
+
+        def seconds():
+            self.process.stdin.write(f"{case}\n")
+            self.process.stdin.flush()
+            return float(self.answer())
+
+        return seconds
+
+    def row(self, case, width, batch, seconds):
+        results = [{"ids": ids} for ids in self.cases[case]["ids"]]
+        return decoding_row(width, batch, JITTED, seconds, results) | {"compile_s": self.cases[case]["compile_s"]}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_):
+        self.process.stdin.close()
+        self.process.wait()
+
+
 class Recorder:
     """A runner that records every graph call a search makes, with its inputs, for the floor to replay."""
 
@@ -112,7 +158,7 @@ class Recorder:
         return self.artifact.run(graph, inputs)
 
 
-def time_onnxruntime(folder, cases, sentences, repeats):
+def time_onnxruntime(folder, cases, repeats):
     rows = []
     for threads in THREADS:
         artifact = Artifact(folder, threads=threads)
@@ -122,25 +168,34 @@ def time_onnxruntime(folder, cases, sentences, repeats):
     for (graph, batch), inputs in cases.items():
         if artifact.runs_in_parts(graph, batch):
             rows.append({"graph": graph, "batch": batch, "runner": SEQUENCE_PARTS, **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
-    runtime, generation, decoding = Runtime(artifact), {}, []
+    generation = {}
     if artifact.graphs.generates_text():
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
-    max_length = artifact.manifest["max_target_length"]
-    for width, batch, batches in decoding_cases(sentences) if max_length else ():
+    return {"rows": rows, "generation": generation, "decoding": []}
+
+
+def time_decoding(folder, sentences, repeats, jitted):
+    """The decoding rows of onnxruntime and of the jitted JAX decode, each run of every runner in turn."""
+    artifact = Artifact(folder)
+    runtime, max_length, decoding = Runtime(artifact), artifact.manifest["max_target_length"], []
+    for case, (width, batch, batches) in enumerate(decoding_cases(sentences)):
         recorder = Recorder(Without(artifact, *EXPORTED_KINDS))
         results = decode_all(partial(beam_search, recorder, max_length=max_length, beam_width=width), batches)
-        served = measure(lambda: decode_all(partial(runtime.decode, beam=width), batches), repeats)
-        floor = measure(lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls], repeats)
-        decoding += [decoding_row(width, batch, SERVED, served, results), decoding_row(width, batch, FLOOR, floor, results)]
+        runs = {
+            SERVED: partial(decode_all, partial(runtime.decode, beam=width), batches),
+            FLOOR: lambda: [artifact.run(graph, inputs) for graph, inputs in recorder.calls],
+        }
         if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size
             if batch <= GRAPH_SEARCH_ROWS:
-                name, decode = STEPPED, partial(beam_search, Without(artifact, *SEARCH_KINDS), max_length=max_length, beam_width=width)
+                runs[STEPPED] = partial(decode_all, partial(beam_search, Without(artifact, *SEARCH_KINDS), max_length=max_length, beam_width=width), batches)
             elif width == 1:
-                name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
+                runs[GRAPH] = partial(decode_all, partial(graph_search, artifact, max_length=max_length), batches)
             else:
-                name, decode = GRAPH, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width)
-            decoding.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode, batches), repeats), results))
-    return {"rows": rows, "generation": generation, "decoding": decoding}
+                runs[GRAPH] = partial(decode_all, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width), batches)
+        *seconds, jitted_seconds = interleaved([*map(timed, runs.values()), jitted.timer(case)], repeats)
+        decoding += [decoding_row(width, batch, runner, runner_seconds, results) for runner, runner_seconds in zip(runs, seconds)]
+        decoding.append(jitted.row(case, width, batch, jitted_seconds))
+    return {"rows": [], "generation": {}, "decoding": decoding}
 
 
 def benchmark_preset(folder, repeats, scratch):
@@ -154,7 +209,10 @@ def benchmark_preset(folder, repeats, scratch):
         json.loads(run_python(["-m", "benchmarks.keras_timing", str(folder), str(inputs_path), str(repeats)], backend, what=f"timing Keras on {backend}", cwd=REPOSITORY).strip().splitlines()[-1])
         for backend in BACKENDS
     ]
-    results = [time_onnxruntime(folder, cases, sentences, repeats), *keras]
+    results = [time_onnxruntime(folder, cases, repeats), *keras]
+    if sentences is not None:
+        with JittedDecoding(folder, inputs_path, scratch) as jitted:
+            results.append(time_decoding(folder, sentences, repeats, jitted))
     rows = sorted((row for result in results for row in result["rows"]), key=lambda row: (row["graph"], row["batch"]))
     generation = {runner: speed for result in results for runner, speed in result["generation"].items()}
     decoding = sorted((row for result in results for row in result["decoding"]), key=lambda row: (row["beam_width"], row["batch"]))

@@ -26,15 +26,28 @@ SENTENCES_KEY = "sentences"
 JITTED = "jax jitted decode (lax.while_loop)"
 
 
-def measure(function, repeats):
-    """Seconds per call over `repeats` calls, after one untimed call that compiles and fills caches."""
-    function()
-    seconds = []
-    for _ in range(repeats):
+def timed(function):
+    """A timer: calls `function` and returns the seconds it took."""
+
+    def timer():
         start = time.perf_counter()
         function()
-        seconds.append(time.perf_counter() - start)
-    return seconds
+        return time.perf_counter() - start
+
+    return timer
+
+
+def interleaved(timers, repeats):
+    """Each timer's seconds over `repeats` rounds of one call of every timer, after one untimed round that compiles
+    and fills caches: runners compared side by side meet the same states of the machine."""
+    for timer in timers:
+        timer()
+    return [list(seconds) for seconds in zip(*([timer() for timer in timers] for _ in range(repeats)))]
+
+
+def measure(function, repeats):
+    """Seconds per call over `repeats` calls, after one untimed call."""
+    return interleaved([timed(function)], repeats)[0]
 
 
 def timing_summary(seconds, batch):
@@ -84,21 +97,6 @@ def decoding_speed(decode, sentences, runs, name):
     return rows
 
 
-def jitted_speed(model, sentences, max_length, repeats):
-    """Rows of the jitted JAX decode (`benchmarks.jax_decoding`), compiled before timing; the compile time is kept apart."""
-    from benchmarks.jax_decoding import jitted_decoding
-
-    rows = []
-    for width, batch, batches in decoding_cases(sentences):
-        decode = jitted_decoding(model, max_length, width)
-        start = time.perf_counter()
-        decode(batches[0])  # every batch has the same shape: one compilation
-        compile_seconds = time.perf_counter() - start
-        row = decoding_row(width, batch, JITTED, measure(lambda: decode_all(decode, batches), repeats), decode_all(decode, batches))
-        rows.append(row | {"compile_s": compile_seconds - row["median_ms"] / 1e3 / len(batches)})
-    return rows
-
-
 def save_inputs(path, cases, sentences=None):
     """Writes {(graph, batch): inputs} as the flat `graph/batch/input` keys of an .npz file, and the sources to decode if any."""
     arrays = {f"{graph}/{batch}/{name}": value for (graph, batch), inputs in cases.items() for name, value in inputs.items()}
@@ -123,7 +121,8 @@ def load_inputs(path):
 
 def time_keras(artifact, cases, sentences, repeats):
     """Timing rows of both ways to run each graph; with jax, the generation speed of a language model and the
-    decoding speed of an encoder-decoder, by the numpy loop and by the jitted decode."""
+    decoding speed of an encoder-decoder by the numpy loop (the jitted decode runs in a process of its own,
+    `benchmarks.jax_decoding`, timed in turn with onnxruntime)."""
     import keras
 
     from zoo.presets import Preset
@@ -151,8 +150,7 @@ def time_keras(artifact, cases, sentences, repeats):
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
-            numpy_loop = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, decoding_repeats(repeats), name)
-            decoding = numpy_loop + jitted_speed(model, sentences, max_target_length, repeats)
+            decoding = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, decoding_repeats(repeats), name)
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 
