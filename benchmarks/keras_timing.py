@@ -81,15 +81,17 @@ def decode_all(decode, batches):
 
 
 def decoding_row(width, batch, runner, seconds, results):
-    """A row of one decoding of every source; `results` (from one run) give how many tokens it emitted, end tokens
-    included, for the time per token."""
-    tokens = sum(len(result["ids"]) + 1 for result in results)
-    return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), **timing_summary(seconds, len(results))}
+    """A row of one decoding of every source, timed by its fastest run: this machine's slow phases only ever add
+    time, and they come and go within one runner's runs (a jax process once decoded 1.5x slower through all of one
+    case's rounds, while onnxruntime, timed in turn with it, did not). `results` (from one run) give how many tokens
+    it emitted, end tokens included, for the time per token."""
+    tokens, fastest = sum(len(result["ids"]) + 1 for result in results), min(seconds)
+    return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), "fastest_ms": 1e3 * fastest, "sequences_per_s": len(results) / fastest}
 
 
 def decoding_speed(decode, sentences, runs, name):
     """Rows of greedy and beam decoding of every source, `batch` at a time, by `decode(sources, beam_width)`: the
-    median of `runs` runs."""
+    fastest of `runs` runs."""
     rows = []
     for width, batch, batches in decoding_cases(sentences):
         decode_batch = partial(decode, beam=width)
