@@ -18,7 +18,7 @@ Decoding tables compare, on the same sources:
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
   gets without exporting. It is compiled in a jax process of its own, which times one run at a time on request, so
   that every round of the timing runs each onnxruntime runner and then JAX once: machines drift by 10-30% over
-  minutes, and runners timed in turn meet the same drift;
+  minutes, and runners timed in turn meet the same drift. Each decoding row keeps its fastest run;
 - the same numpy loop over Keras-jax `predict_on_batch`.
 """
 import argparse
