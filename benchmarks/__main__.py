@@ -2,10 +2,7 @@
 
 Each preset is exported to a temporary folder (or its artifact reused from --artifacts DIR/<preset>), then timed with
 onnxruntime in this process and with Keras in one subprocess per backend: the backend is fixed when keras is first
-imported, so this process never imports it. Every runner gets the same inputs. What is compared with onnxruntime row
-by row on jax, Keras-jax's graph calls and the jitted JAX decode, runs in a jax process of its own
-(`benchmarks.jax_timing`) that times one run on request: every round of a row's timing runs each onnxruntime runner
-and then JAX once, so that they meet the same states of the machine, which drift by 10-30% over minutes.
+imported, so this process never imports it. Every runner gets the same inputs.
 
 Graph tables time each graph with onnxruntime on one thread and on every core, and a `sequence` graph over more than
 `GRAPH_SEARCH_ROWS` rows also as serving runs it: cut into one part per core, run side by side, each on one thread.
@@ -19,7 +16,9 @@ Decoding tables compare, on the same sources:
   step once per step), replayed alone from their recorded inputs: what the numpy loop would take with free
   bookkeeping, the ranking of candidates included;
 - the jitted JAX decode (`benchmarks.jax_decoding`): encoder and search in one XLA program, the best a Keras user
-  gets without exporting. Each decoding row keeps its fastest run;
+  gets without exporting. It is compiled in a jax process of its own, which times one run at a time on request, so
+  that every round of the timing runs each onnxruntime runner and then JAX once: machines drift by 10-30% over
+  minutes, and runners timed in turn meet the same drift. Each decoding row keeps its fastest run;
 - the same numpy loop over Keras-jax `predict_on_batch`.
 """
 import argparse
@@ -48,9 +47,9 @@ from benchmarks.keras_timing import (
     decoding_row,
     generation_speed,
     interleaved,
+    measure,
     save_inputs,
     timed,
-    timer_key,
     timing_summary,
 )
 from export.artifact import export_preset
@@ -107,44 +106,38 @@ def decoding_inputs(artifact):
     return take(sources, np.linspace(0, rows_of(sources) - 1, max(DECODING_BATCH_SIZES)).round().astype(int))
 
 
-class JaxProcess:
-    """`python -m benchmarks.jax_timing` on an artifact: Keras-jax's graph calls and the jitted JAX decode of every
-    decoding case, timed one run at a time on request, so that their runs take turns with onnxruntime's, in this
-    process, instead of following them minutes later."""
+class JittedDecoding:
+    """The jitted JAX decode of every decoding case, compiled in a jax process of its own
+    (`python -m benchmarks.jax_decoding`), which times one run of a case on request: its runs then take turns with
+    onnxruntime's, in this process, instead of following them minutes later."""
 
     def __init__(self, folder, inputs_path, scratch):
-        self.errors = Path(scratch) / "jax_timing.err"
-        command = [sys.executable, "-m", "benchmarks.jax_timing", str(folder), str(inputs_path)]
+        self.errors = Path(scratch) / "jax_decoding.err"
+        command = [sys.executable, "-m", "benchmarks.jax_decoding", str(folder), str(inputs_path)]
         with self.errors.open("w") as errors:
             self.process = subprocess.Popen(command, env=backend_environment("jax"), cwd=REPOSITORY, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, text=True)
-        ready = json.loads(self.answer())
-        self.timer_keys, self.decodings = ready["timers"], ready["decodings"]
+        self.cases = json.loads(self.answer())
 
     def answer(self):
         line = self.process.stdout.readline()
         if not line:
             lines = [line for line in self.errors.read_text().splitlines() if line.strip()]
-            raise ZooError(f"timing JAX: {lines[-1].removeprefix('error: ') if lines else f'exit code {self.process.wait()}'}")
+            raise ZooError(f"the jitted JAX decode: {lines[-1].removeprefix('error: ') if lines else f'exit code {self.process.wait()}'}")
         return line
 
-    def timer(self, key):
-        """A timer of one run of the timer `key`, which the JAX process measures itself."""
+    def timer(self, case):
+        """A timer of one run of the case's decoding, which the JAX process measures itself."""
 
         def seconds():
-            self.process.stdin.write(f"{key}\n")
+            self.process.stdin.write(f"{case}\n")
             self.process.stdin.flush()
             return float(self.answer())
 
         return seconds
 
-    def graph_runners(self, graph, batch):
-        """{runner name: timer} of Keras-jax's calls of a graph case."""
-        prefix = timer_key(graph, batch, "")
-        return {key.removeprefix(prefix): self.timer(key) for key in self.timer_keys if key.startswith(prefix)}
-
-    def decoding_row(self, case, width, batch, seconds):
-        results = [{"ids": ids} for ids in self.decodings[case]["ids"]]
-        return decoding_row(width, batch, JITTED, seconds, results) | {"compile_s": self.decodings[case]["compile_s"]}
+    def row(self, case, width, batch, seconds):
+        results = [{"ids": ids} for ids in self.cases[case]["ids"]]
+        return decoding_row(width, batch, JITTED, seconds, results) | {"compile_s": self.cases[case]["compile_s"]}
 
     def __enter__(self):
         return self
@@ -165,24 +158,23 @@ class Recorder:
         return self.artifact.run(graph, inputs)
 
 
-def time_onnxruntime(folder, cases, repeats, jax):
-    """Graph rows of onnxruntime (on one thread, on every core, and as serving runs a `sequence` graph it cuts into
-    parts) and of Keras-jax, each call of every runner in turn; onnxruntime's generation speed."""
-    artifacts = {f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}": Artifact(folder, threads=threads) for threads in THREADS}
-    artifact, rows = Artifact(folder), []
+def time_onnxruntime(folder, cases, repeats):
+    rows = []
+    for threads in THREADS:
+        artifact = Artifact(folder, threads=threads)
+        for (graph, batch), inputs in cases.items():
+            rows.append({"graph": graph, "batch": batch, "runner": f"onnxruntime cpu, {threads} thread{'s' * (threads > 1)}", **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
+    artifact = Artifact(folder)
     for (graph, batch), inputs in cases.items():
-        timers = {runner: timed(partial(runner_artifact.run, graph, inputs)) for runner, runner_artifact in artifacts.items()}
         if artifact.runs_in_parts(graph, batch):
-            timers[SEQUENCE_PARTS] = timed(partial(artifact.run, graph, inputs))
-        timers |= jax.graph_runners(graph, batch)
-        rows += [{"graph": graph, "batch": batch, "runner": runner, **timing_summary(seconds, batch)} for runner, seconds in zip(timers, interleaved(timers.values(), repeats))]
+            rows.append({"graph": graph, "batch": batch, "runner": SEQUENCE_PARTS, **timing_summary(measure(lambda: artifact.run(graph, inputs), repeats), batch)})
     generation = {}
     if artifact.graphs.generates_text():
         generation["onnxruntime cpu"] = generation_speed(artifact, artifact.tokenizer, artifact.manifest["task"], repeats)
     return {"rows": rows, "generation": generation, "decoding": []}
 
 
-def time_decoding(folder, sentences, repeats, jax):
+def time_decoding(folder, sentences, repeats, jitted):
     """The decoding rows of onnxruntime and of the jitted JAX decode, each run of every runner in turn."""
     artifact = Artifact(folder)
     runtime, max_length, decoding = Runtime(artifact), artifact.manifest["max_target_length"], []
@@ -200,9 +192,9 @@ def time_decoding(folder, sentences, repeats, jax):
                 runs[GRAPH] = partial(decode_all, partial(graph_search, artifact, max_length=max_length), batches)
             else:
                 runs[GRAPH] = partial(decode_all, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width), batches)
-        *seconds, jitted_seconds = interleaved([*map(timed, runs.values()), jax.timer(f"decoding {case}")], repeats)
+        *seconds, jitted_seconds = interleaved([*map(timed, runs.values()), jitted.timer(case)], repeats)
         decoding += [decoding_row(width, batch, runner, runner_seconds, results) for runner, runner_seconds in zip(runs, seconds)]
-        decoding.append(jax.decoding_row(case, width, batch, jitted_seconds))
+        decoding.append(jitted.row(case, width, batch, jitted_seconds))
     return {"rows": [], "generation": {}, "decoding": decoding}
 
 
@@ -217,10 +209,10 @@ def benchmark_preset(folder, repeats, scratch):
         json.loads(run_python(["-m", "benchmarks.keras_timing", str(folder), str(inputs_path), str(repeats)], backend, what=f"timing Keras on {backend}", cwd=REPOSITORY).strip().splitlines()[-1])
         for backend in BACKENDS
     ]
-    with JaxProcess(folder, inputs_path, scratch) as jax:
-        results = [time_onnxruntime(folder, cases, repeats, jax), *keras]
-        if sentences is not None:
-            results.append(time_decoding(folder, sentences, repeats, jax))
+    results = [time_onnxruntime(folder, cases, repeats), *keras]
+    if sentences is not None:
+        with JittedDecoding(folder, inputs_path, scratch) as jitted:
+            results.append(time_decoding(folder, sentences, repeats, jitted))
     rows = sorted((row for result in results for row in result["rows"]), key=lambda row: (row["graph"], row["batch"]))
     generation = {runner: speed for result in results for runner, speed in result["generation"].items()}
     decoding = sorted((row for result in results for row in result["decoding"]), key=lambda row: (row["beam_width"], row["batch"]))
@@ -231,7 +223,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     lines = [
         f"### {manifest['preset']} ({manifest['task']})",
         "",
-        f"Median and p90 of {repeats} timed calls after one warm-up call, onnxruntime's and Keras-jax's in turn; every time axis holds {SEQUENCE_LENGTH} positions, so "
+        f"Median and p90 of {repeats} timed calls after one warm-up call; every time axis holds {SEQUENCE_LENGTH} positions, so "
         f"`sequence` and `encoder` read {SEQUENCE_LENGTH} tokens per sequence, `step` and `decoder_step` one token; sequences/s = batch / median.",
         "",
         "| graph | batch | runner | median ms | p90 ms | sequences/s |",

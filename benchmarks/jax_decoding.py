@@ -6,12 +6,21 @@ user tuning for speed would instead jit the encoder, the decoder step and the wh
 (same candidates, ties, finished hypotheses and length normalisation), in float32 where it uses float64.
 It needs KERAS_BACKEND=jax: the graphs are traced as JAX functions.
 """
+import json
+import sys
+from functools import partial
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks.keras_timing import decode_all, decoding_cases, load_inputs, timed
 from zoo.core.decoding import rows_of
+from zoo.core.errors import ZooError
+from zoo.core.manifest import read_manifest
 from zoo.core.tokenizers import BOS_ID, EOS_ID, PAD_ID
+from zoo.presets import Preset
 
 # What the loop carries into the decoder step; its other inputs are the encoder outputs of the same names.
 LOOP_INPUTS = ("previous_token", "state")
@@ -95,3 +104,30 @@ def jitted_decoding(model, max_length, beam_width=1, length_penalty=1.0):
         return [{"ids": [int(i) for i in row if i not in (PAD_ID, EOS_ID)], "score": float(score)} for row, score in zip(ids, scores)]
 
     return decode
+
+
+def main():
+    """`python -m benchmarks.jax_decoding ARTIFACT INPUTS.npz`: compiles the jitted decode of every decoding case of
+    `benchmarks.keras_timing.decoding_cases`, answers with one JSON line of each case's compile seconds and ids, then
+    times one run of case K for each line K it reads, answering with the seconds. The benchmark runs it beside
+    onnxruntime, so that each run of JAX follows one of every onnxruntime runner under the same state of the machine."""
+    answers, sys.stdout = sys.stdout, sys.stderr  # anything else printed must not be read as an answer
+    artifact, inputs = sys.argv[1:]
+    try:
+        model = Preset(Path(artifact) / "preset").load_model()
+    except ZooError as error:
+        sys.exit(f"error: {error}")
+    max_length = read_manifest(artifact)["max_target_length"]
+    runs, cases = [], []
+    for width, _, batches in decoding_cases(load_inputs(inputs)[1]):
+        decode = jitted_decoding(model, max_length, width)
+        compile_seconds = timed(lambda: decode(batches[0]))() - timed(lambda: decode(batches[0]))()  # every batch has the same shape: one compilation
+        runs.append(timed(partial(decode_all, decode, batches)))
+        cases.append({"compile_s": compile_seconds, "ids": [result["ids"] for result in decode_all(decode, batches)]})
+    print(json.dumps(cases), file=answers, flush=True)
+    for line in sys.stdin:
+        print(runs[int(line)](), file=answers, flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -121,47 +121,32 @@ def load_inputs(path):
     return cases, sentences or None
 
 
-def timer_key(graph, batch, runner):
-    """The name under which `benchmarks.jax_timing` times a graph call of `runner` on a case."""
-    return f"{graph}/{batch}/{runner}"
-
-
-def graph_calls(runner, cases):
-    """{timer key: a call} of each case's graph, both ways Keras runs it: `predict_on_batch` and `model(x)`."""
-    import keras
-
-    backend = keras.backend.backend()
-
-    def plain_call(graph, inputs):
-        # Converting to numpy waits for the result: JAX returns before computing, and onnxruntime gives numpy.
-        return keras.tree.map_structure(keras.ops.convert_to_numpy, graph(inputs))
-
-    calls = {}
-    for (graph_name, batch), inputs in cases.items():
-        graph = runner.keras_graphs[graph_name]
-        calls[timer_key(graph_name, batch, f"keras {backend} predict_on_batch")] = partial(graph.predict_on_batch, inputs)
-        calls[timer_key(graph_name, batch, f"keras {backend} call")] = partial(plain_call, graph, inputs)
-    return calls
-
-
 def time_keras(artifact, cases, sentences, repeats):
-    """Timing rows of both ways to run each graph, except on jax, whose graph calls `benchmarks.jax_timing` times in
-    turn with onnxruntime; with jax, the generation speed of a language model and the decoding speed of an
-    encoder-decoder by the numpy loop."""
+    """Timing rows of both ways to run each graph; with jax, the generation speed of a language model and the
+    decoding speed of an encoder-decoder by the numpy loop (the jitted decode runs in a process of its own,
+    `benchmarks.jax_decoding`, timed in turn with onnxruntime)."""
     import keras
 
     from zoo.presets import Preset
     from zoo.runner import KerasRunner
 
     preset = Preset(Path(artifact) / "preset")
-    runner = KerasRunner(preset.load_model())
+    model = preset.load_model()
+    runner = KerasRunner(model)
     backend = keras.backend.backend()
-    rows, generation, decoding = [], {}, []
-    if backend != "jax":
-        for key, call in graph_calls(runner, cases).items():
-            graph, batch, name = key.split("/", 2)
-            rows.append({"graph": graph, "batch": int(batch), "runner": name, **timing_summary(measure(call, repeats), int(batch))})
-    else:
+
+    def plain_call(graph, inputs):
+        # Converting to numpy waits for the result: JAX returns before computing, and onnxruntime gives numpy.
+        return keras.tree.map_structure(keras.ops.convert_to_numpy, graph(inputs))
+
+    rows = []
+    for (graph_name, batch), inputs in cases.items():
+        graph = runner.keras_graphs[graph_name]
+        methods = {"predict_on_batch": lambda: graph.predict_on_batch(inputs), "call": lambda: plain_call(graph, inputs)}
+        for method, function in methods.items():
+            rows.append({"graph": graph_name, "batch": batch, "runner": f"keras {backend} {method}", **timing_summary(measure(function, repeats), batch)})
+    generation, decoding = {}, []
+    if backend == "jax":
         name = "keras jax predict_on_batch, numpy loop"
         if runner.graphs.generates_text():
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
