@@ -53,14 +53,15 @@ def list_command(arguments):
 
 
 def train_command(arguments):
+    from zoo.presets import preset_names  # every preset has a recipe (tests/training/test_recipes.py)
+
+    # The name and the folder at once: the training code takes seconds to import.
+    if arguments.name not in preset_names():
+        raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(preset_names())}")
     use_backend(arguments.backend, arguments.data_parallel)
     out = arguments.out or os.path.join("runs", arguments.name)
-    check_output_folder(os.path.abspath(out), "preset")  # at once: the training code takes seconds to import
+    check_output_folder(os.path.abspath(out), "preset")
     from training.fit import train
-    from training.recipes import RECIPES
-
-    if arguments.name not in RECIPES:
-        raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(RECIPES)}")
 
     command = " ".join(["zoo", *sys.argv[1:]])
     written = train(

@@ -3,6 +3,11 @@ import pytest
 from training.length_study import STUDIES
 from training.recipes import RECIPES
 from training.task import LengthStudy, Task
+from zoo.presets import preset_names
+
+
+def test_every_preset_has_a_recipe():
+    assert sorted(RECIPES) == preset_names()
 
 
 @pytest.mark.parametrize("name", RECIPES)
