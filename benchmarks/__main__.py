@@ -109,7 +109,7 @@ def decoding_inputs(artifact):
 class JittedDecoding:
     """The jitted JAX decode of every decoding case, compiled in a jax process of its own
     (`python -m benchmarks.jax_decoding`), which times one run of a case on request: its runs then take turns with
-    onnxruntime's, in this process, instead of following them minutes later."""
+    onnxruntime's, in this process, instead of preceding them by minutes."""
 
     def __init__(self, folder, inputs_path, scratch):
         self.errors = Path(scratch) / "jax_decoding.err"
