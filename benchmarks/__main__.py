@@ -187,11 +187,12 @@ def time_decoding(folder, sentences, repeats, jitted):
         }
         if artifact.graphs.has("beam_search"):  # the way serving does not search at this batch size
             if batch <= GRAPH_SEARCH_ROWS:
-                runs[STEPPED] = partial(decode_all, partial(beam_search, Without(artifact, *SEARCH_KINDS), max_length=max_length, beam_width=width), batches)
+                name, decode = STEPPED, partial(beam_search, Without(artifact, *SEARCH_KINDS), max_length=max_length, beam_width=width)
             elif width == 1:
-                runs[GRAPH] = partial(decode_all, partial(graph_search, artifact, max_length=max_length), batches)
+                name, decode = GRAPH, partial(graph_search, artifact, max_length=max_length)
             else:
-                runs[GRAPH] = partial(decode_all, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width), batches)
+                name, decode = GRAPH, partial(graph_beam_search, artifact, max_length=max_length, beam_width=width)
+            runs[name] = partial(decode_all, decode, batches)
         *seconds, jitted_seconds = interleaved([*map(timed, runs.values()), jitted.timer(case)], repeats)
         decoding += [decoding_row(width, batch, runner, runner_seconds, results) for runner, runner_seconds in zip(runs, seconds)]
         decoding.append(jitted.row(case, width, batch, jitted_seconds))

@@ -56,8 +56,9 @@ def train_command(arguments):
     from zoo.presets import preset_names  # every preset has a recipe (tests/training/test_recipes.py)
 
     # The name and the folder at once: the training code takes seconds to import.
-    if arguments.name not in preset_names():
-        raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(preset_names())}")
+    names = preset_names()
+    if arguments.name not in names:
+        raise ZooError(f"no recipe for {arguments.name!r}; presets that can be trained: {', '.join(names)}")
     use_backend(arguments.backend, arguments.data_parallel)
     out = arguments.out or os.path.join("runs", arguments.name)
     check_output_folder(os.path.abspath(out), "preset")
