@@ -1,10 +1,9 @@
-"""`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
-side in one process: every graph on one thread; every graph on every core, the threads spinning between calls
-(onnxruntime's default); every graph on every core, the threads sleeping; and what serving runs: the search graphs on
-one thread, the other graphs on every core, sleeping, and batches of more than GRAPH_SEARCH_ROWS sources dealt to
-parts decoded side by side, one per core, each on one thread. Decoding is `python -m benchmarks`' (64 held-out sources at
-batch 1 and 64, greedy and beam 4) in ms per sequence of the fastest run; generation is in characters or molecules
-per second (the median run).
+"""`python -m benchmarks.threads`: serving's decoding and generation under five onnxruntime thread settings, side by
+side in one process: every graph on one thread; every graph on every core, its threads sleeping between the nodes of
+a call, spinning always (onnxruntime's default), or spinning within a call only; and what serving runs: the last, with
+batches of more than GRAPH_SEARCH_ROWS sources dealt to parts decoded side by side, one per core, each on one thread.
+Decoding is `python -m benchmarks`' (64 held-out sources at batch 1 and 64, greedy and beam 4) in ms per sequence of
+the fastest run; generation is in characters or molecules per second (the median run).
 """
 import sys
 import tempfile
@@ -17,9 +16,10 @@ from zoo.core.errors import ZooError
 
 SETTINGS = {
     "1 thread": {"threads": 1},
-    "every core, spinning": {"threads": CORES, "spinning": True},
-    "every core, sleeping": {"threads": CORES},
-    "serving: searches and parts of a batch on 1 thread each": {},
+    "every core, sleeping": {"threads": CORES, "spinning": "never"},
+    "every core, spinning always": {"threads": CORES, "spinning": "always"},
+    "every core, spinning within a call": {"threads": CORES},
+    "serving: that, and parts of a batch on 1 thread each": {},
 }
 
 

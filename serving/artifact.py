@@ -1,14 +1,14 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
-A search graph (`greedy_search`, `beam_search`) runs on one thread, every other graph on every core; `threads` fixes
-the count for all of them instead. A search graph is a loop of a few dozen small nodes per step, over at most
-GRAPH_SEARCH_ROWS sources: waking a second thread for each node costs more than it saves. For the same reason a
-large batch decodes fastest split into parts, decoded side by side, one per core, each on one thread (`workers` of
-them, on the sessions of `one_thread`; `serving.runtime` deals the sources to them), and so does a `sequence` graph over
-more than GRAPH_SEARCH_ROWS rows (`run` cuts it in one part per worker). `python -m benchmarks.threads` times
-these settings side by side. Threads sleep between calls. onnxruntime's default is to spin: an idle thread keeps its
-core busy for a while after each call, which in a decoding loop is when the loop's numpy work and the next graph's
-threads need it. The outputs are the same bits on any thread count, which the tests check.
+Every graph runs on every core (`threads` fixes the count instead). Its threads spin while a call runs and sleep
+between calls (`spinning`, SPINNING): a decoding step is dozens of nodes of a few microseconds each, and a thread
+woken from sleep for each node costs more than it saves, while a spinning one takes its share at once. onnxruntime's
+default spins between calls too, which keeps a core busy when the decoding loop's numpy work and the next graph need
+it; `session.force_spinning_stop` ends the spinning as each call returns. A large batch decodes fastest split into
+parts, decoded side by side, one per core, each on one thread (`workers` of them, on the sessions of `one_thread`;
+`serving.runtime` deals the sources to them), and so does a `sequence` graph over more than GRAPH_SEARCH_ROWS rows
+(`run` cuts it in one part per worker). `python -m benchmarks.threads` times these settings side by side. The outputs
+are the same bits on any thread count, which the tests check.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
-from zoo.core.contract import SEARCH_KINDS, Graphs
+from zoo.core.contract import Graphs
 from zoo.core.decoding import GRAPH_SEARCH_ROWS, chunks, rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import sha256
@@ -27,6 +27,8 @@ from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 CORES = os.cpu_count() or 1
+# When a graph's threads spin: onnxruntime's session settings (allow_spinning, force_spinning_stop) for each choice.
+SPINNING = {"within calls": ("1", "1"), "always": ("1", "0"), "never": ("0", "0")}
 
 
 def provider_chain(provider):
@@ -44,9 +46,11 @@ def provider_chain(provider):
 class Artifact:
     """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name; `graphs` are their declared roles."""
 
-    def __init__(self, folder, provider="cpu", threads=None, spinning=False):
+    def __init__(self, folder, provider="cpu", threads=None, spinning="within calls"):
         if threads is not None and threads < 1:
             raise ZooError(f"--threads must be at least 1, not {threads}")
+        if spinning not in SPINNING:
+            raise ZooError(f"unknown spinning {spinning!r}; choose from {', '.join(SPINNING)}")
         self.folder = Path(folder)
         self.manifest = read_manifest(folder)
         self.graphs = Graphs(self.manifest["graphs"])
@@ -91,17 +95,13 @@ class Artifact:
             raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
         return path
 
-    def threads_of(self, graph):
-        """`threads` where given, else one for a search graph and every core for the others."""
-        if self.threads is not None:
-            return self.threads
-        return 1 if self.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else CORES
-
     def session(self, graph):
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
-        options.intra_op_num_threads = self.threads_of(graph)
-        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spinning)))
+        options.intra_op_num_threads = self.threads or CORES
+        allow, stop = SPINNING[self.spinning]
+        options.add_session_config_entry("session.intra_op.allow_spinning", allow)
+        options.add_session_config_entry("session.force_spinning_stop", stop)
         try:
             session = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
         except Exception as error:
