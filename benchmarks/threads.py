@@ -1,43 +1,47 @@
-"""`python -m benchmarks.threads`: serving's decoding and generation under five onnxruntime thread settings, side by
+"""`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
 side in one process: every graph on one thread; every graph on every core, its threads sleeping between the nodes of
-a call, spinning always (onnxruntime's default), or spinning within a call only; and what serving runs: the last, with
-batches of more than GRAPH_SEARCH_ROWS sources dealt to parts decoded side by side, one per core, each on one thread.
+a call or spinning within a call (both sleep between calls); and what serving runs: the last, with batches of more
+than GRAPH_SEARCH_ROWS sources dealt to parts decoded side by side, one per core, each on one thread.
 Decoding is `python -m benchmarks`' (64 held-out sources at batch 1 and 64, greedy and beam 4) in ms per sequence of
-the fastest run; generation is in characters or molecules per second (the median run).
+the fastest run, each round running every setting once; generation is in characters or molecules per second (the
+median run).
 """
 import sys
 import tempfile
+from functools import partial
 
 from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
-from benchmarks.keras_timing import decoding_repeats, decoding_speed, generation_speed
+from benchmarks.keras_timing import decode_all, decoding_cases, generation_speed, interleaved, timed
 from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
+from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 
 SETTINGS = {
     "1 thread": {"threads": 1},
-    "every core, sleeping": {"threads": CORES, "spinning": "never"},
-    "every core, spinning always": {"threads": CORES, "spinning": "always"},
+    "every core, sleeping": {"threads": CORES, "spinning": False},
     "every core, spinning within a call": {"threads": CORES},
     "serving: that, and parts of a batch on 1 thread each": {},
 }
 
 
 def preset_rows(folder, repeats):
-    """{(what, batch): {setting: speed}} of one artifact: ms per sequence for each decoding, samples/s for generation."""
+    """{(what, batch): {setting: speed}} of one artifact: ms per sequence for each decoding, the settings' runs taking
+    turns (the fastest of `repeats`), and samples/s for generation."""
     artifacts = {setting: Artifact(folder, **options) for setting, options in SETTINGS.items()}
     first = next(iter(artifacts.values()))
-    max_length, task = first.manifest["max_target_length"], first.manifest["task"]
-    sentences = decoding_inputs(first) if max_length else None  # the same sources for every setting, read once
     rows = {}
-    for setting, artifact in artifacts.items():
-        if max_length:
-            for row in decoding_speed(Runtime(artifact).decode, sentences, decoding_repeats(repeats), setting):
-                what = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
-                rows.setdefault((what, row["batch"]), {})[setting] = f"{row['fastest_ms'] / row['sequences']:,.2f}"
-        if artifact.graphs.generates_text():
-            unit = "molecules" if task == "molecule_generation" else "characters"
-            speed = generation_speed(artifact, artifact.tokenizer, task, repeats)[f"{unit}_per_s"]
+    if first.manifest["max_target_length"]:
+        sentences = decoding_inputs(first)  # the same sources for every setting, read once
+        decodes = [Runtime(artifact).decode for artifact in artifacts.values()]
+        for width, batch, batches in decoding_cases(sentences):
+            seconds = interleaved([timed(partial(decode_all, partial(decode, beam=width), batches)) for decode in decodes], repeats)
+            what = "greedy" if width == 1 else f"beam {width}"
+            rows[(what, batch)] = {setting: f"{1e3 * min(runs) / rows_of(sentences):,.2f}" for setting, runs in zip(SETTINGS, seconds)}
+    if first.graphs.generates_text():
+        unit = "molecules" if first.manifest["task"] == "molecule_generation" else "characters"
+        for setting, artifact in artifacts.items():
+            speed = generation_speed(artifact, artifact.tokenizer, first.manifest["task"], repeats)[f"{unit}_per_s"]
             rows.setdefault((f"generation, {unit}/s", ""), {})[setting] = f"{speed:,.0f}"
     return rows
 

@@ -1,10 +1,10 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
 Every graph runs on every core (`threads` fixes the count instead). Its threads spin while a call runs and sleep
-between calls (`spinning`, SPINNING): a decoding step is dozens of nodes of a few microseconds each, and a thread
-woken from sleep for each node costs more than it saves, while a spinning one takes its share at once. onnxruntime's
-default spins between calls too, which keeps a core busy when the decoding loop's numpy work and the next graph need
-it; `session.force_spinning_stop` ends the spinning as each call returns. A large batch decodes fastest split into
+between calls (`spinning=False`: they sleep between the nodes of a call too): a decoding step is dozens of nodes of a
+few microseconds each, and a thread woken from sleep for each node costs more than it saves, while a spinning one
+takes its share at once. onnxruntime's default spins on after a call too, which keeps a core busy when the decoding
+loop's numpy work and the next graph need it; `session.force_spinning_stop` ends the spinning as each call returns. A large batch decodes fastest split into
 parts, decoded side by side, one per core, each on one thread (`workers` of them, on the sessions of `one_thread`;
 `serving.runtime` deals the sources to them), and so does a `sequence` graph over more than GRAPH_SEARCH_ROWS rows
 (`run` cuts it in one part per worker). `python -m benchmarks.threads` times these settings side by side. The outputs
@@ -27,8 +27,6 @@ from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 CORES = os.cpu_count() or 1
-# When a graph's threads spin: onnxruntime's session settings (allow_spinning, force_spinning_stop) for each choice.
-SPINNING = {"within calls": ("1", "1"), "always": ("1", "0"), "never": ("0", "0")}
 
 
 def provider_chain(provider):
@@ -46,11 +44,9 @@ def provider_chain(provider):
 class Artifact:
     """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name; `graphs` are their declared roles."""
 
-    def __init__(self, folder, provider="cpu", threads=None, spinning="within calls"):
+    def __init__(self, folder, provider="cpu", threads=None, spinning=True):
         if threads is not None and threads < 1:
             raise ZooError(f"--threads must be at least 1, not {threads}")
-        if spinning not in SPINNING:
-            raise ZooError(f"unknown spinning {spinning!r}; choose from {', '.join(SPINNING)}")
         self.folder = Path(folder)
         self.manifest = read_manifest(folder)
         self.graphs = Graphs(self.manifest["graphs"])
@@ -99,9 +95,8 @@ class Artifact:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
         options.intra_op_num_threads = self.threads or CORES
-        allow, stop = SPINNING[self.spinning]
-        options.add_session_config_entry("session.intra_op.allow_spinning", allow)
-        options.add_session_config_entry("session.force_spinning_stop", stop)
+        options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spinning)))
+        options.add_session_config_entry("session.force_spinning_stop", "1")
         try:
             session = onnxruntime.InferenceSession(str(self.paths[graph]), options, providers=self.providers)
         except Exception as error:
