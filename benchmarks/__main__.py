@@ -41,6 +41,7 @@ from benchmarks.keras_timing import (
     MOLECULES,
     PROMPT,
     TEMPERATURE,
+    WARM_UP_SECONDS,
     decode_all,
     decoding_cases,
     decoding_repeats,
@@ -224,7 +225,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
     lines = [
         f"### {manifest['preset']} ({manifest['task']})",
         "",
-        f"Median and p90 of {repeats} timed calls after one warm-up call; every time axis holds {SEQUENCE_LENGTH} positions, so "
+        f"Median and p90 of {repeats} timed calls after {WARM_UP_SECONDS} s of warm-up calls; every time axis holds {SEQUENCE_LENGTH} positions, so "
         f"`sequence` and `encoder` read {SEQUENCE_LENGTH} tokens per sequence, `step` and `decoder_step` one token; sequences/s = batch / median.",
         "",
         "| graph | batch | runner | median ms | p90 ms | sequences/s |",
@@ -244,7 +245,7 @@ def format_tables(manifest, rows, generation, decoding, repeats):
         lines += [
             "",
             f"Decoding: {max(DECODING_BATCH_SIZES)} held-out sources spread evenly over the preset's held-out set, every row decoding all "
-            f"of them, b at a time (at most {manifest['max_target_length']} tokens each); the fastest of {repeats} runs after one warm-up run, "
+            f"of them, b at a time (at most {manifest['max_target_length']} tokens each); the fastest of {repeats} runs after {WARM_UP_SECONDS} s of warm-up runs (one at least), "
             f"the onnxruntime runners and the jitted JAX decode in turn ({decoding_repeats(repeats)} runs for the numpy loop over Keras-jax, "
             "hundreds of Keras calls a run); tokens are those the search emitted, end tokens included.",
             "",

@@ -24,6 +24,10 @@ BEAM_WIDTHS = (1, 4)
 DECODING_BATCH_SIZES = (1, 64)
 SENTENCES_KEY = "sentences"
 JITTED = "jax jitted decode (lax.while_loop)"
+# A fresh onnxruntime session whose threads spin within a call takes 5-8 calls to reach its steady speed (a char RNN
+# sequence at batch 1: 5-14 ms, then 3.9), which a service reaches at once; the untimed calls before each timing last
+# this long, for every runner.
+WARM_UP_SECONDS = 0.2
 
 
 def timed(function):
@@ -38,10 +42,15 @@ def timed(function):
 
 
 def interleaved(timers, repeats):
-    """Each timer's seconds over `repeats` rounds of one call of every timer, after one untimed round that compiles
-    and fills caches: runners compared side by side meet the same states of the machine."""
-    for timer in timers:
-        timer()
+    """Each timer's seconds over `repeats` rounds of one call of every timer, after untimed rounds for at least
+    WARM_UP_SECONDS (one at least) that compile, fill caches and settle threads: runners compared side by side meet
+    the same states of the machine."""
+    start = time.perf_counter()
+    while True:
+        for timer in timers:
+            timer()
+        if time.perf_counter() - start >= WARM_UP_SECONDS:
+            break
     return [list(seconds) for seconds in zip(*([timer() for timer in timers] for _ in range(repeats)))]
 
 
