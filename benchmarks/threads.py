@@ -1,7 +1,9 @@
-"""`python -m benchmarks.threads`: serving's decoding and generation under four onnxruntime thread settings, side by
+"""`python -m benchmarks.threads`: serving's decoding and generation under five onnxruntime thread settings, side by
 side in one process: every graph on one thread; every graph on every core, its threads sleeping between the nodes of
-a call or spinning within a call (both sleep between calls); and what serving runs: the last, with batches of more
-than GRAPH_SEARCH_ROWS sources dealt to parts decoded side by side, one per core, each on one thread.
+a call or spinning within a call (both sleep between calls); and the two that serving runs, where batches of more than
+GRAPH_SEARCH_ROWS sources are dealt to parts decoded side by side, one per core, each on one thread: the HTTP
+service's (threads sleeping, the search graphs on one thread) and `python -m serving`'s (threads spinning within a
+call).
 Decoding is `python -m benchmarks`' (64 held-out sources at batch 1 and 64, greedy and beam 4) in ms per sequence of
 the fastest run, each round running every setting once; generation is in characters or molecules per second (the
 median run).
@@ -21,7 +23,8 @@ SETTINGS = {
     "1 thread": {"threads": 1},
     "every core, sleeping": {"threads": CORES, "spinning": False},
     "every core, spinning within a call": {"threads": CORES},
-    "serving: that, and parts of a batch on 1 thread each": {},
+    "service (--http): sleeping, searches on 1 thread, parts": {"spinning": False},
+    "python -m serving: spinning within a call, parts": {},
 }
 
 

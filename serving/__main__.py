@@ -50,7 +50,7 @@ def parse_arguments(argv):
     parser.add_argument("--overlay", help="captioning or question answering of --image: write the image once per word, with that step's attention over it, to this PNG file")
     parser.add_argument("--no-attention", action="store_true", help="leave the attention matrices out of the JSON (bulk jobs)")
     parser.add_argument("--provider", choices=sorted(PROVIDERS), default="cpu")
-    parser.add_argument("--threads", type=int, help="onnxruntime threads per graph call (default: every core, and a batch of more than 8 cut into one part per core, each on one thread)")
+    parser.add_argument("--threads", type=int, help="onnxruntime threads per graph call (default: every core, spinning within a call, but with --http sleeping, and the search graphs on one thread; a batch of more than 8 is cut into one part per core, each on one thread)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     http = parser.add_argument_group("HTTP service (--http)")
     http.add_argument("--artifact", dest="artifacts", action="append", default=[], metavar="NAME=DIR", help="another artifact to serve, named NAME in requests (repeatable)")
@@ -214,7 +214,7 @@ def serve_http(arguments):
         folders.append((name, folder))
     runtimes = {}
     for name, folder in folders:
-        runtime = Runtime(Artifact(folder, arguments.provider, arguments.threads))
+        runtime = Runtime(Artifact(folder, arguments.provider, arguments.threads, spinning=False))
         name = name or runtime.manifest["preset"]
         if name in runtimes:
             raise ZooError(f"two artifacts are named {name}: tell them apart with --artifact NAME=DIR")

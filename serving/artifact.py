@@ -1,14 +1,16 @@
 """An exported artifact folder opened with onnxruntime: a runner (`run`, `graphs`) over its checked files.
 
-Every graph runs on every core (`threads` fixes the count instead). Its threads spin while a call runs and sleep
-between calls (`spinning=False`: they sleep between the nodes of a call too): a decoding step is dozens of nodes of a
-few microseconds each, and a thread woken from sleep for each node costs more than it saves, while a spinning one
-takes its share at once. onnxruntime's default spins on after a call too, which keeps a core busy when the decoding
-loop's numpy work and the next graph need it; `session.force_spinning_stop` ends the spinning as each call returns. A large batch decodes fastest split into
-parts, decoded side by side, one per core, each on one thread (`workers` of them, on the sessions of `one_thread`;
-`serving.runtime` deals the sources to them), and so does a `sequence` graph over more than GRAPH_SEARCH_ROWS rows
-(`run` cuts it in one part per worker). `python -m benchmarks.threads` times these settings side by side. The outputs
-are the same bits on any thread count, which the tests check.
+Every graph runs on every core (`threads` fixes the count instead), its threads spinning while a call runs and
+sleeping between calls: a decoding step is dozens of nodes of a few microseconds each, and a thread woken from sleep
+for each node costs more than it saves, while a spinning one takes its share at once. onnxruntime's default spins on
+after a call too, which keeps a core busy when the decoding loop's numpy work and the next graph need it;
+`session.force_spinning_stop` ends the spinning as each call returns. A long-lived service passes `spinning=False`:
+its event loop and its clients need the cores while a call runs, and a thread spinning beside them slows them down.
+Its threads then sleep between a call's nodes too, so its search graphs run on one thread. A large batch decodes
+fastest split into parts, decoded side by side, one per core, each on one thread (`workers` of them, on the sessions
+of `one_thread`; `serving.runtime` deals the sources to them), and so does a `sequence` graph over more than
+GRAPH_SEARCH_ROWS rows (`run` cuts it in one part per worker). `python -m benchmarks.threads` times these settings
+side by side. The outputs are the same bits on any thread count, which the tests check.
 """
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 
-from zoo.core.contract import Graphs
+from zoo.core.contract import SEARCH_KINDS, Graphs
 from zoo.core.decoding import GRAPH_SEARCH_ROWS, chunks, rows_of
 from zoo.core.errors import ZooError
 from zoo.core.folders import sha256
@@ -91,10 +93,16 @@ class Artifact:
             raise ZooError(f"{path} does not match the sha256 in the manifest: the file is corrupted or was changed; export again")
         return path
 
+    def threads_of(self, graph):
+        """`threads` where given, else every core; but one for a search graph whose threads would sleep between nodes."""
+        if self.threads is not None:
+            return self.threads
+        return 1 if not self.spinning and self.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else CORES
+
     def session(self, graph):
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only: the CUDA provider warns about every host-device copy it adds
-        options.intra_op_num_threads = self.threads or CORES
+        options.intra_op_num_threads = self.threads_of(graph)
         options.add_session_config_entry("session.intra_op.allow_spinning", str(int(self.spinning)))
         options.add_session_config_entry("session.force_spinning_stop", "1")
         try:

@@ -26,7 +26,7 @@ def batch_items(requests):
 @serve.ingress()
 class Replica:
     def __init__(self, artifacts, limits=None, max_batch=BATCH, max_wait_ms=5.0):
-        self.runtimes = {name: Runtime(Artifact(folder)) for name, folder in artifacts.items()}
+        self.runtimes = {name: Runtime(Artifact(folder, spinning=False)) for name, folder in artifacts.items()}
         self.limits = Limits(**(limits or {}))
         # Ray refuses a request larger than the batch outright; the single process decodes it alone instead.
         self.decode.set_max_batch_size(max(max_batch, self.limits.items))

@@ -12,16 +12,18 @@ from zoo.core.decoding import GRAPH_SEARCH_ROWS, Without, beam_search, rows_of, 
 
 
 @once
-def test_every_graph_runs_on_every_core_unless_told_and_threads_spin_only_within_a_call(artifacts):
+def test_threads_spin_within_a_call_on_every_core_and_a_service_sleeps_with_its_searches_on_one_thread(artifacts):
     folder = artifacts["attention_en_fr_numbers"]
-    default, one, three = Artifact(folder), Artifact(folder, threads=1), Artifact(folder, threads=3, spinning=False)
-    for artifact, threads, spinning in ((default, os.cpu_count(), "1"), (one, 1, "1"), (three, 3, "0")):
+    default, service, three = Artifact(folder), Artifact(folder, spinning=False), Artifact(folder, threads=3, spinning=False)
+    searches_alone = lambda graph: 1 if default.manifest["graphs"][graph]["kind"] in SEARCH_KINDS else os.cpu_count()
+    for artifact, threads, spinning in ((default, lambda graph: os.cpu_count(), "1"), (service, searches_alone, "0"), (three, lambda graph: 3, "0")):
         for graph, session in artifact.sessions.items():
             options = session.get_session_options()
-            assert options.intra_op_num_threads == threads, graph
+            assert options.intra_op_num_threads == threads(graph), graph
             assert options.get_session_config_entry("session.intra_op.allow_spinning") == spinning
             assert options.get_session_config_entry("session.force_spinning_stop") == "1"
-    assert (default.workers, three.workers) == (os.cpu_count(), 1)  # parts of a batch side by side by default only
+    assert {service.sessions[graph].get_session_options().intra_op_num_threads for graph in ("greedy_search", "encoder")} == {1, os.cpu_count()}
+    assert (default.workers, service.workers, three.workers) == (os.cpu_count(), os.cpu_count(), 1)  # parts by default only
 
 
 @once
