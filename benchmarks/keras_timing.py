@@ -98,13 +98,14 @@ def decoding_row(width, batch, runner, seconds, results):
     return {"beam_width": width, "batch": batch, "runner": runner, "tokens": tokens, "sequences": len(results), "fastest_ms": 1e3 * fastest, "sequences_per_s": len(results) / fastest}
 
 
-def decoding_speed(decode, sentences, runs, name):
-    """Rows of greedy and beam decoding of every source, `batch` at a time, by `decode(sources, beam_width)`: the
-    fastest of `runs` runs."""
+def decoding_speed(decodes, sentences, runs):
+    """Rows of greedy and beam decoding of every source, `batch` at a time, by each `decode(sources, beam)` of
+    `decodes` ({runner: decode}), their runs taking turns: the fastest of `runs` runs."""
     rows = []
     for width, batch, batches in decoding_cases(sentences):
-        decode_batch = partial(decode, beam=width)
-        rows.append(decoding_row(width, batch, name, measure(lambda: decode_all(decode_batch, batches), runs), decode_all(decode_batch, batches)))
+        decode_runs = {runner: partial(decode_all, partial(decode, beam=width), batches) for runner, decode in decodes.items()}
+        seconds = interleaved([timed(run) for run in decode_runs.values()], runs)
+        rows += [decoding_row(width, batch, runner, runner_seconds, run()) for (runner, run), runner_seconds in zip(decode_runs.items(), seconds)]
     return rows
 
 
@@ -161,7 +162,7 @@ def time_keras(artifact, cases, sentences, repeats):
             generation[name] = generation_speed(runner, preset.tokenizer, preset.metadata["task"], repeats)
         max_target_length = read_manifest(artifact)["max_target_length"]
         if max_target_length:
-            decoding = decoding_speed(lambda sources, beam: beam_search(runner, sources, max_target_length, beam), sentences, decoding_repeats(repeats), name)
+            decoding = decoding_speed({name: lambda sources, beam: beam_search(runner, sources, max_target_length, beam)}, sentences, decoding_repeats(repeats))
     return {"rows": rows, "generation": generation, "decoding": decoding}
 
 

@@ -10,13 +10,11 @@ median run).
 """
 import sys
 import tempfile
-from functools import partial
 
 from benchmarks.__main__ import artifact_folder, decoding_inputs, machine_description, parse_arguments
-from benchmarks.keras_timing import decode_all, decoding_cases, generation_speed, interleaved, timed
+from benchmarks.keras_timing import decoding_speed, generation_speed
 from serving.artifact import CORES, Artifact
 from serving.runtime import Runtime
-from zoo.core.decoding import rows_of
 from zoo.core.errors import ZooError
 
 SETTINGS = {
@@ -36,11 +34,9 @@ def preset_rows(folder, repeats):
     rows = {}
     if first.manifest["max_target_length"]:
         sentences = decoding_inputs(first)  # the same sources for every setting, read once
-        decodes = [Runtime(artifact).decode for artifact in artifacts.values()]
-        for width, batch, batches in decoding_cases(sentences):
-            seconds = interleaved([timed(partial(decode_all, partial(decode, beam=width), batches)) for decode in decodes], repeats)
-            what = "greedy" if width == 1 else f"beam {width}"
-            rows[(what, batch)] = {setting: f"{1e3 * min(runs) / rows_of(sentences):,.2f}" for setting, runs in zip(SETTINGS, seconds)}
+        for row in decoding_speed({setting: Runtime(artifact).decode for setting, artifact in artifacts.items()}, sentences, repeats):
+            what = "greedy" if row["beam_width"] == 1 else f"beam {row['beam_width']}"
+            rows.setdefault((what, row["batch"]), {})[row["runner"]] = f"{row['fastest_ms'] / row['sequences']:,.2f}"
     if first.graphs.generates_text():
         unit = "molecules" if first.manifest["task"] == "molecule_generation" else "characters"
         for setting, artifact in artifacts.items():
