@@ -14,6 +14,20 @@ def test_word_tokenizer_round_trips_hyphens_and_commas():
     assert tokenizer.split("Twenty-One") == ["twenty", "-", "one"]
 
 
+def test_word_tokenizer_joins_pairs_its_texts_always_hyphenate():
+    tokenizer = tokenizer_from_dict(json.loads(json.dumps(WordTokenizer.fit(["seventy-one million", "one million", "twenty-one", "twenty one-thousandths"]).to_dict())))
+    assert tokenizer.hyphenated == {("seventy", "one"), ("one", "thousandths")}  # "twenty one" was written apart once
+    assert list(tokenizer.encode("Seventy one million")) == list(tokenizer.encode("seventy-one million"))
+    assert tokenizer.tokens(tokenizer.encode("twenty one"))[:2] == ["twenty", "one"]
+
+
+def test_shipped_numbers_vocabulary_reads_compound_numbers_written_apart():
+    from zoo.presets import Preset
+
+    source = Preset("attention_en_fr_numbers").tokenizer.source
+    assert list(source.encode("nine hundred and ninety nine")) == list(source.encode("nine hundred and ninety-nine"))
+
+
 def test_word_tokenizer_names_unknown_words_and_limits():
     tokenizer = WordTokenizer.fit(["one two"])
     with pytest.raises(ZooError, match="'three'"):

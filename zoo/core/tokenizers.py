@@ -63,19 +63,28 @@ class CharTokenizer:
 
 
 class WordTokenizer:
-    """Lower-cased words, and each punctuation mark, as tokens. Ids: 0 padding, 1 start, 2 end, then the words in the order given."""
+    """Lower-cased words, and each punctuation mark, as tokens. Ids: 0 padding, 1 start, 2 end, then the words in the order given.
+
+    Word pairs that the training texts always join with a hyphen ("seventy-one", "t-shirt") are joined when a user
+    writes them apart, so that "seventy one" reads as the model learnt it rather than as a sequence it never saw.
+    """
 
     SPECIALS = ("<pad>", "<s>", "</s>")
     BOS_ID, EOS_ID = BOS_ID, EOS_ID
+    HYPHEN = "-"
     _TOKEN = re.compile(r"\w+|[^\w\s]")
 
-    def __init__(self, words):
+    def __init__(self, words, hyphenated=()):
         self.words = list(words)
+        self.hyphenated = {tuple(pair.split(self.HYPHEN)) for pair in hyphenated}  # "seventy-one" -> ("seventy", "one")
         self._ids = {word: i + len(self.SPECIALS) for i, word in enumerate(self.words)}
 
     @classmethod
     def fit(cls, texts):
-        return cls(sorted({token for text in texts for token in cls.split(text)}))
+        texts = [cls.split(text) for text in texts]
+        joined = {(a, c) for tokens in texts for a, b, c in zip(tokens, tokens[1:], tokens[2:]) if b == cls.HYPHEN}
+        apart = {pair for tokens in texts for pair in zip(tokens, tokens[1:])}
+        return cls(sorted({token for tokens in texts for token in tokens}), sorted(cls.HYPHEN.join(pair) for pair in joined - apart))
 
     @classmethod
     def split(cls, text):
@@ -91,6 +100,7 @@ class WordTokenizer:
     def encode(self, text, max_length=None):
         """Ids of the words of `text` followed by the end id."""
         tokens = [token for token in self.split(text) if token in self._ids or not (self.DROPS_UNKNOWN_PUNCTUATION and is_punctuation(token))]
+        tokens = self.join_hyphenated(tokens)
         if not tokens:
             raise ZooError(f"empty text: give at least one {self.UNIT}")
         if max_length is not None and len(tokens) + 1 > max_length:
@@ -99,6 +109,14 @@ class WordTokenizer:
         if unknown:
             raise ZooError(f"unknown {self.UNIT}s {', '.join(map(repr, unknown))}: not in the {len(self.words)}-{self.UNIT} vocabulary")
         return np.array([self._ids[token] for token in tokens] + [self.EOS_ID], dtype="int32")
+
+    def join_hyphenated(self, tokens):
+        joined = tokens[:1]
+        for token in tokens[1:]:
+            if (joined[-1], token) in self.hyphenated:
+                joined.append(self.HYPHEN)
+            joined.append(token)
+        return joined
 
     def encode_batch(self, texts, max_length=None):
         return pad_batch([self.encode(text, max_length) for text in texts])
@@ -118,11 +136,11 @@ class WordTokenizer:
         return " ".join(tokens).replace(" - ", "-").replace(" ,", ",")
 
     def to_dict(self):
-        return {"type": "word", "words": self.words}
+        return {"type": "word", "words": self.words, "hyphenated": sorted(self.HYPHEN.join(pair) for pair in self.hyphenated)}
 
     @classmethod
     def from_dict(cls, data):
-        return cls(data["words"])
+        return cls(data["words"], data.get("hyphenated", ()))
 
 
 class SymbolTokenizer(WordTokenizer):
