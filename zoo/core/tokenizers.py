@@ -81,10 +81,10 @@ class WordTokenizer:
 
     @classmethod
     def fit(cls, texts):
-        texts = [cls.split(text) for text in texts]
-        joined = {(a, c) for tokens in texts for a, b, c in zip(tokens, tokens[1:], tokens[2:]) if b == cls.HYPHEN}
-        apart = {pair for tokens in texts for pair in zip(tokens, tokens[1:])}
-        return cls(sorted({token for tokens in texts for token in tokens}), sorted(cls.HYPHEN.join(pair) for pair in joined - apart))
+        tokenized = [cls.split(text) for text in texts]
+        joined = {(a, c) for tokens in tokenized for a, b, c in zip(tokens, tokens[1:], tokens[2:]) if b == cls.HYPHEN}
+        apart = {pair for tokens in tokenized for pair in zip(tokens, tokens[1:])}
+        return cls(sorted({token for tokens in tokenized for token in tokens}), sorted(cls.HYPHEN.join(pair) for pair in joined - apart))
 
     @classmethod
     def split(cls, text):
