@@ -19,6 +19,8 @@ def test_word_tokenizer_joins_pairs_its_texts_always_hyphenate():
     assert tokenizer.hyphenated == {("seventy", "one"), ("one", "thousandths")}  # "twenty one" was written apart once
     assert list(tokenizer.encode("Seventy one million")) == list(tokenizer.encode("seventy-one million"))
     assert tokenizer.tokens(tokenizer.encode("twenty one"))[:2] == ["twenty", "one"]
+    with pytest.raises(ZooError, match="malformed word tokenizer"):
+        tokenizer_from_dict({"type": "word", "words": ["a"], "hyphenated": [1]})
 
 
 def test_shipped_numbers_vocabulary_reads_compound_numbers_written_apart():

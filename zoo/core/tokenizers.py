@@ -76,7 +76,7 @@ class WordTokenizer:
 
     def __init__(self, words, hyphenated=()):
         self.words = list(words)
-        self.hyphenated = {tuple(pair.split(self.HYPHEN)) for pair in hyphenated}  # "seventy-one" -> ("seventy", "one")
+        self.hyphenated = {tuple(pair) for pair in hyphenated}  # ("seventy", "one")
         self._ids = {word: i + len(self.SPECIALS) for i, word in enumerate(self.words)}
 
     @classmethod
@@ -84,7 +84,7 @@ class WordTokenizer:
         tokenized = [cls.split(text) for text in texts]
         joined = {(a, c) for tokens in tokenized for a, b, c in zip(tokens, tokens[1:], tokens[2:]) if b == cls.HYPHEN}
         apart = {pair for tokens in tokenized for pair in zip(tokens, tokens[1:])}
-        return cls(sorted({token for tokens in tokenized for token in tokens}), sorted(cls.HYPHEN.join(pair) for pair in joined - apart))
+        return cls(sorted({token for tokens in tokenized for token in tokens}), joined - apart)
 
     @classmethod
     def split(cls, text):
@@ -140,7 +140,8 @@ class WordTokenizer:
 
     @classmethod
     def from_dict(cls, data):
-        return cls(data["words"], data.get("hyphenated", ()))
+        # str.split, not pair.split: a pair that is not a string is a TypeError, which reads as a malformed vocabulary.
+        return cls(data["words"], [str.split(pair, cls.HYPHEN) for pair in data.get("hyphenated", ())])
 
 
 class SymbolTokenizer(WordTokenizer):
