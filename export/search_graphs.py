@@ -158,17 +158,12 @@ def greedy_body(step):
     """The greedy loop's body: the step's nodes with their tensors renamed into the loop, then the greedy choice.
 
     Body inputs: iteration, condition, and the carried token, state and finished flags. Body outputs: whether any row
-    goes on, the carried values, and per step the emitted ids, their log-probabilities and (with attention) the weights.
+    goes on, the carried values, and per step each row's likeliest candidate, its log-probability and (with attention)
+    the weights. A row goes on after its end like the others; `greedy_search` pads what it emits after that.
     """
     nodes = renamed_step(step)
     logits = STEP + "logits"
-    constants = [
-        constant("allowed", allowed_ids(step)),
-        constant("vocabulary_axis", [1]),
-        constant("end_id", np.int32(EOS_ID)),
-        constant("padding_id", np.int32(PAD_ID)),
-        constant("no_log_prob", np.float32(0.0)),
-    ]
+    constants = [constant("allowed", allowed_ids(step)), constant("vocabulary_axis", [1])]
     nodes += [
         # The likeliest candidate and its log-probability: ids and values the same bits as slicing off padding and
         # start would give, in fewer nodes.
@@ -176,30 +171,17 @@ def greedy_body(step):
         helper.make_node("ArgMax", ["candidate_logits"], ["best_id_column"], axis=1, keepdims=1),
         helper.make_node("LogSoftmax", [logits], ["vocabulary_log_probs"], axis=1),
         helper.make_node("GatherElements", ["vocabulary_log_probs", "best_id_column"], ["best_log_prob_column"], axis=1),
-        helper.make_node("Squeeze", ["best_log_prob_column", "vocabulary_axis"], ["best_log_prob"]),
         helper.make_node("Squeeze", ["best_id_column", "vocabulary_axis"], ["best_id"]),
-        helper.make_node("Cast", ["best_id"], ["best_token"], to=TensorProto.INT32),
-        # A finished row pads at no cost; the loop goes on while any row has not ended.
-        helper.make_node("Where", ["finished", "padding_id", "best_token"], ["emitted"]),
-        helper.make_node("Where", ["finished", "no_log_prob", "best_log_prob"], ["emitted_log_prob"]),
-        *ending("best_token", "finished"),
+        helper.make_node("Equal", ["best_id", "end_id"], ["ends_now"]),
+        helper.make_node("Or", ["finished", "ends_now"], ["finished_after"]),
+        # The loop goes on while the least finished flag is 0.
+        helper.make_node("Cast", ["finished_after"], ["finished_flags"], to=TensorProto.INT32),
+        helper.make_node("ReduceMin", ["finished_flags"], ["all_finished_flag"], keepdims=0),
+        helper.make_node("Equal", ["all_finished_flag", "no_flag"], ["any_going"]),
     ]
     carried = [("finished", "finished_after", TensorProto.BOOL, ["batch"])]
-    scanned = [("emitted", TensorProto.INT32, ["batch"]), ("emitted_log_prob", TensorProto.FLOAT, ["batch"])]
-    return loop_body("greedy_step", step, nodes, constants, "best_token", STEP + "new_state", "batch", carried, scanned)
-
-
-def ending(tokens, finished):
-    """Nodes marking the rows that end with these `tokens` or had ended (`finished_after`, from `finished`), and
-    whether any row goes on (`any_going`); they read the body's constant `end_id`."""
-    return [
-        helper.make_node("Equal", [tokens, "end_id"], ["ends_now"]),
-        helper.make_node("Or", [finished, "ends_now"], ["finished_after"]),
-        helper.make_node("Not", ["finished_after"], ["going"]),
-        helper.make_node("Cast", ["going"], ["going_count"], to=TensorProto.INT32),
-        helper.make_node("ReduceMax", ["going_count"], ["any_going_count"], keepdims=0),
-        helper.make_node("Cast", ["any_going_count"], ["any_going"], to=TensorProto.BOOL),
-    ]
+    scanned = [("best_id_column", TensorProto.INT64, ["batch", 1]), ("best_log_prob_column", TensorProto.FLOAT, ["batch", 1])]
+    return loop_body("greedy_step", step, nodes, constants, "best_id", STEP + "new_state", "batch", carried, scanned)
 
 
 def allowed_ids(step):
@@ -215,7 +197,8 @@ def loop_body(name, step, nodes, constants, token, state_after, rows, carried, s
     state (`state_after`), each carried output, then `scanned` (name, dtype, shape) and, where the step has
     attention, its weights. `rows` names the batch axis."""
     state = shape_of(step.graph.input, "state")
-    carried = [(STEP + "previous_token", token, TensorProto.INT32, [rows]), (STEP + "state", state_after, TensorProto.FLOAT, state), *carried]
+    # int64 ids, as ArgMax and TopK give them: the step's Gather takes them as they come.
+    carried = [(STEP + "previous_token", token, TensorProto.INT64, [rows]), (STEP + "state", state_after, TensorProto.FLOAT, state), *carried]
     if has_attention(step):
         scanned = scanned + [(STEP + "attention", TensorProto.FLOAT, shape_of(step.graph.output, "attention"))]
     value = helper.make_tensor_value_info
@@ -236,21 +219,35 @@ def greedy_search(step):
     `state` being the encoder's initial state, plus `max_length` (1,); outputs `ids` (batch, steps) with the end id
     and padding after it, `log_probs` (batch, steps) of each emitted id (0 after the end) and, where the step
     has attention, `attention` (batch, steps, positions), which after a row's end weighs nothing that was emitted."""
-    scanned = ["step_ids", "step_log_probs"] + ["step_attention"] * has_attention(step)
+    scanned = ["step_id_columns", "step_log_prob_columns"] + ["step_attention"] * has_attention(step)
     nodes = [
         helper.make_node("Shape", ["state"], ["state_shape"]),
         helper.make_node("Slice", ["state_shape", "zero", "one", "zero"], ["batch_size"]),
-        helper.make_node("ConstantOfShape", ["batch_size"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT32, [1], [BOS_ID])),
+        helper.make_node("ConstantOfShape", ["batch_size"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT64, [1], [BOS_ID])),
         helper.make_node("ConstantOfShape", ["batch_size"], ["none_finished"], value=helper.make_tensor("false", TensorProto.BOOL, [1], [False])),
         helper.make_node("Loop", ["steps", "true", "start_tokens", "state", "none_finished"], ["last_token", "last_state", "all_finished", *scanned], body=greedy_body(step)),
-        helper.make_node("Transpose", ["step_ids"], ["ids"], perm=[1, 0]),
-        helper.make_node("Transpose", ["step_log_probs"], ["log_probs"], perm=[1, 0]),
+        # (steps, batch, 1) to (batch, steps)
+        helper.make_node("Squeeze", ["step_id_columns", "column_axis"], ["step_ids"]),
+        helper.make_node("Transpose", ["step_ids"], ["candidate_ids"], perm=[1, 0]),
+        helper.make_node("Squeeze", ["step_log_prob_columns", "column_axis"], ["step_log_probs"]),
+        helper.make_node("Transpose", ["step_log_probs"], ["candidate_log_probs"], perm=[1, 0]),
+        # After its end a row emits padding, at no cost: once here rather than at every step.
+        helper.make_node("Equal", ["candidate_ids", "end_id"], ["is_end"]),
+        helper.make_node("Cast", ["is_end"], ["end_flags"], to=TensorProto.INT32),
+        helper.make_node("CumSum", ["end_flags", "steps_axis"], ["ends_before"], exclusive=1),
+        helper.make_node("Cast", ["ends_before"], ["after_end"], to=TensorProto.BOOL),
+        helper.make_node("Where", ["after_end", "padding_id", "candidate_ids"], ["emitted_ids"]),
+        helper.make_node("Cast", ["emitted_ids"], ["ids"], to=TensorProto.INT32),  # int32, as every declared tensor
+        helper.make_node("Where", ["after_end", "no_log_prob", "candidate_log_probs"], ["log_probs"]),
     ]
     outputs = [
         helper.make_tensor_value_info("ids", TensorProto.INT32, ["batch", "steps"]),
         helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["batch", "steps"]),
     ]
-    constants = [constant("zero", [0]), constant("one", [1]), constant("true", np.bool_(True))]
+    constants = [
+        constant("zero", [0]), constant("one", [1]), constant("true", np.bool_(True)), constant("column_axis", [2]), constant("steps_axis", np.int64(1)),
+        constant("end_id", np.int64(EOS_ID)), constant("no_flag", np.int32(0)), constant("padding_id", np.int64(PAD_ID)), constant("no_log_prob", np.float32(0.0)),
+    ]
     return search_model("greedy_search", step, nodes, [], outputs, constants, "step_attention" if has_attention(step) else None)
 
 
@@ -260,7 +257,9 @@ def beam_body(step):
     `zoo.core.decoding.beam_search` does).
 
     Rows are sources x beams, source-major. A finished hypothesis extends only by padding, at no cost, so that a
-    source whose hypotheses have all ended keeps them, in order, until every source has ended.
+    source whose hypotheses have all ended keeps them, in order, until every source has ended. So the ids kept tell
+    all: padding and the end id (start is never a candidate, and both lie below every other id) mark a hypothesis
+    that has ended, and every id but padding adds one to its length.
     """
     nodes = renamed_step(step)
     vocabulary = shape_of(step.graph.output, "logits")[1]
@@ -269,11 +268,10 @@ def beam_body(step):
     constants = [
         constant("allowed", allowed_ids(step)),
         constant("padding_only", padding_only),
-        constant("vocabulary", np.int64(vocabulary)),
         constant("rows_axis", [1]),
         constant("flat_rows", [-1]),
         constant("score_column", [-1, 1]),
-        constant("end_id", np.int32(EOS_ID)),
+        constant("padding_id", np.int64(PAD_ID)),
     ]
     nodes += [
         helper.make_node("LogSoftmax", [STEP + "logits"], ["vocabulary_log_probs"], axis=1),
@@ -285,34 +283,31 @@ def beam_body(step):
         helper.make_node("Add", ["row_score_column", "extensions"], ["row_totals"]),
         helper.make_node("Reshape", ["row_totals", "per_source"], ["totals"]),
         helper.make_node("TopK", ["totals", "width_and_one"], ["best_totals", "best_positions"], axis=1, largest=1, sorted=1),
-        helper.make_node("Split", ["best_totals", "kept_and_pruned"], ["kept_scores", "pruned_best"], axis=1),
+        helper.make_node("Slice", ["best_totals", "zero_start", "width", "rows_axis"], ["kept_scores"]),
         helper.make_node("Slice", ["best_positions", "zero_start", "width", "rows_axis"], ["kept_grid"]),
-        # The kept hypotheses' parents (rows of this step) and tokens.
+        # The kept hypotheses' parents (rows of this step) and ids.
         helper.make_node("Reshape", ["kept_grid", "flat_rows"], ["kept_positions"]),
         helper.make_node("Div", ["kept_positions", "vocabulary"], ["parent_beams"]),
         helper.make_node("Mod", ["kept_positions", "vocabulary"], ["kept_ids"]),
         helper.make_node("Add", ["first_rows", "parent_beams"], ["kept_parents"]),
-        helper.make_node("Cast", ["kept_ids"], ["kept_tokens"], to=TensorProto.INT32),
         helper.make_node("Gather", [STEP + "new_state", "kept_parents"], ["state_after"]),
-        helper.make_node("Gather", ["finished", "kept_parents"], ["parent_finished"]),
         helper.make_node("Gather", ["hypothesis_lengths", "kept_parents"], ["parent_lengths"]),
-        helper.make_node("Not", ["parent_finished"], ["parent_going"]),
-        helper.make_node("Cast", ["parent_going"], ["grows"], to=TensorProto.FLOAT),
-        helper.make_node("Add", ["parent_lengths", "grows"], ["lengths_after"]),
-        *ending("kept_tokens", "parent_finished"),
-        helper.make_node("Identity", ["kept_tokens"], ["step_tokens"]),
-        helper.make_node("Identity", ["kept_scores"], ["step_scores"]),
+        helper.make_node("Greater", ["kept_ids", "padding_id"], ["grows"]),
+        helper.make_node("Cast", ["grows"], ["growth"], to=TensorProto.FLOAT),
+        helper.make_node("Add", ["parent_lengths", "growth"], ["lengths_after"]),
+        helper.make_node("LessOrEqual", ["kept_ids", "end_id"], ["finished_after"]),
+        helper.make_node("ReduceMax", ["kept_ids"], ["highest_id"], keepdims=0),
+        helper.make_node("Greater", ["highest_id", "end_id"], ["any_going"]),
     ]
     carried = [
         ("hypothesis_scores", "kept_scores", TensorProto.FLOAT, ["sources", "width"]),
         ("finished", "finished_after", TensorProto.BOOL, ["rows"]),
         ("hypothesis_lengths", "lengths_after", TensorProto.FLOAT, ["rows"]),
     ]
-    scanned = [
-        ("kept_parents", TensorProto.INT64, ["rows"]), ("step_tokens", TensorProto.INT32, ["rows"]), ("step_scores", TensorProto.FLOAT, ["sources", "width"]),
-        ("pruned_best", TensorProto.FLOAT, ["sources", 1]),
-    ]
-    return loop_body("beam_step", step, nodes, constants, "kept_tokens", "state_after", "rows", carried, scanned)
+    # The sources' best `width + 1` totals hold the kept scores and the best pruned; the kept positions, the
+    # parents and ids, which `beam_search` takes apart once after the loop.
+    scanned = [("kept_positions", TensorProto.INT64, ["rows"]), ("best_totals", TensorProto.FLOAT, ["sources", "width_and_one"])]
+    return loop_body("beam_step", step, nodes, constants, "kept_ids", "state_after", "rows", carried, scanned)
 
 
 def beam_search_contract(step_declared):
@@ -339,7 +334,7 @@ def beam_search(step):
     step the kept hypotheses' `step_scores` and the best pruned (`runner_up`), and at the end each hypothesis's
     `scores` and `lengths` (tokens emitted, end included); with attention, per row and step the `attention` of
     the row the step read."""
-    scanned = ["all_parents", "all_tokens", "all_scores", "all_runner_up"] + ["all_attention"] * has_attention(step)
+    scanned = ["all_positions", "all_totals"] + ["all_attention"] * has_attention(step)
     nodes = [
         helper.make_node("Cast", ["beam_width"], ["width"], to=TensorProto.INT64),
         helper.make_node("Add", ["width", "one_end"], ["width_and_one"]),
@@ -348,7 +343,7 @@ def beam_search(step):
         helper.make_node("Slice", ["state_shape", "zero_start", "one_end", "zero_start"], ["row_count"]),
         helper.make_node("Squeeze", ["row_count"], ["rows"]),
         helper.make_node("Div", ["row_count", "width"], ["source_count"]),
-        helper.make_node("ConstantOfShape", ["row_count"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT32, [1], [BOS_ID])),
+        helper.make_node("ConstantOfShape", ["row_count"], ["start_tokens"], value=helper.make_tensor("start", TensorProto.INT64, [1], [BOS_ID])),
         helper.make_node("ConstantOfShape", ["row_count"], ["none_finished"], value=helper.make_tensor("false", TensorProto.BOOL, [1], [False])),
         helper.make_node("ConstantOfShape", ["row_count"], ["no_lengths"], value=helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])),
         # Every beam starts as the same hypothesis: keep one, the first.
@@ -358,7 +353,7 @@ def beam_search(step):
         helper.make_node("Concat", ["source_count", "width"], ["score_shape"], axis=0),
         helper.make_node("Expand", ["first_scores", "score_shape"], ["start_scores"]),
         # What the body reads of the batch's shape: each source's beams side by side, each row's source's first
-        # row, and the split of a source's `width + 1` best into the kept and the best pruned.
+        # row; and the split of a source's `width + 1` best into the kept and the best pruned.
         helper.make_node("Concat", ["source_count", "minus_one"], ["per_source"], axis=0),
         helper.make_node("Range", ["zero_id", "rows", "width_id"], ["source_rows"]),
         helper.make_node("Unsqueeze", ["source_rows", "one_end"], ["source_row_column"]),
@@ -369,9 +364,15 @@ def beam_search(step):
             "Loop", ["steps", "true", "start_tokens", "state", "start_scores", "none_finished", "no_lengths"],
             ["last_tokens", "last_state", "scores", "all_finished", "lengths", *scanned], body=beam_body(step),
         ),
+        # Each kept position is its parent's beam * vocabulary + its id.
+        helper.make_node("Div", ["all_positions", "vocabulary"], ["all_parent_beams"]),
+        helper.make_node("Add", ["all_parent_beams", "first_rows"], ["all_parents"]),
         helper.make_node("Transpose", ["all_parents"], ["parents_int64"], perm=[1, 0]),
         helper.make_node("Cast", ["parents_int64"], ["parents"], to=TensorProto.INT32),  # int32, as every declared tensor
-        helper.make_node("Transpose", ["all_tokens"], ["tokens"], perm=[1, 0]),
+        helper.make_node("Mod", ["all_positions", "vocabulary"], ["all_ids"]),
+        helper.make_node("Transpose", ["all_ids"], ["ids_int64"], perm=[1, 0]),
+        helper.make_node("Cast", ["ids_int64"], ["tokens"], to=TensorProto.INT32),
+        helper.make_node("Split", ["all_totals", "kept_and_pruned"], ["all_scores", "all_runner_up"], axis=2),
         helper.make_node("Transpose", ["all_scores"], ["step_scores"], perm=[1, 0, 2]),
         helper.make_node("Squeeze", ["all_runner_up", "runner_up_axis"], ["runner_up_steps"]),
         helper.make_node("Transpose", ["runner_up_steps"], ["runner_up"], perm=[1, 0]),
@@ -387,6 +388,7 @@ def beam_search(step):
     constants = [
         constant("zero_start", [0]), constant("one_end", [1]), constant("minus_one", [-1]), constant("runner_up_axis", [2]),
         constant("zero_id", np.int64(0)), constant("kept", np.zeros(1, "float32")), constant("true", np.bool_(True)),
+        constant("vocabulary", np.int64(shape_of(step.graph.output, "logits")[1])), constant("end_id", np.int64(EOS_ID)),
     ]
     width = helper.make_tensor_value_info("beam_width", TensorProto.INT32, [1])
     return search_model("beam_search", step, nodes, [width], outputs, constants, "all_attention" if has_attention(step) else None)
