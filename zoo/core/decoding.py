@@ -397,13 +397,18 @@ def graph_beam_search(runner, source, max_length, beam_width, length_penalty=1.0
     normalised = scores / np.maximum(lengths, 1) ** length_penalty
     winners = normalised.argmax(axis=1)
     sources, steps = len(scores), tokens.shape[1]
-    hypothesis, ids = np.arange(sources) * width + winners, np.zeros((sources, steps), "int32")
-    read = np.zeros((sources, steps, attention.shape[2]), "float32") if attention is not None else None
-    for step in range(steps - 1, -1, -1):
-        ids[:, step], parent = tokens[hypothesis, step], parents[hypothesis, step]
-        if attention is not None:
-            read[:, step] = attention[parent, step]  # the weights the step computed for the row it read
-        hypothesis = parent
+    # Traced in Python lists: a few sources of a few dozen steps, where numpy's indexing took 4 us a step.
+    parent_rows, token_rows, traced_ids, traced_rows = parents.tolist(), tokens.tolist(), [], []
+    for source, winner in enumerate(winners.tolist()):
+        row, ids_back, rows_back = source * width + winner, [], []
+        for step in range(steps - 1, -1, -1):
+            ids_back.append(token_rows[row][step])
+            row = parent_rows[row][step]
+            rows_back.append(row)  # the row the step read
+        traced_ids.append(ids_back[::-1])
+        traced_rows.append(rows_back[::-1])
+    ids = np.array(traced_ids, "int32").reshape(sources, steps)
+    read = attention[np.array(traced_rows, "int64").reshape(sources, steps), np.arange(steps)] if attention is not None else None
     results = beam_results(ids, normalised[np.arange(sources), winners], read)
     if trace:
         for result, searched in zip(results, graph_trace(parents, tokens, outputs[graphs.beamed["step_scores"]], outputs[graphs.beamed["runner_up_scores"]], width)):
