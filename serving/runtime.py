@@ -64,8 +64,8 @@ class Runtime:
     def decode(self, sources, beam):
         """The decodings of `sources` (encoder inputs by name): up to GRAPH_SEARCH_ROWS in one search; more dealt in
         turn to one part per worker of the artifact (one per core) out of every BATCH, decoded side by side, each on
-        one thread. At batch 64 that is faster than the whole batch on every core in 28 of the 32 rows of `python -m
-        benchmarks.threads` (median 1.14x); parts of 16 gained more on the larger models, but lost on the smallest,
+        one thread. At batch 64 that is faster than the whole batch on every core in 25 of the 32 rows of `python -m
+        benchmarks.threads` (median 1.12x); parts of 16 gained more on the larger models, but lost on the smallest,
         whose steps are mostly Python. Where the artifact has one worker, BATCH at a time."""
         max_length, count, workers = self.manifest["max_target_length"], rows_of(sources), self.artifact.workers
         if count <= GRAPH_SEARCH_ROWS or workers == 1:
