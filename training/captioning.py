@@ -19,6 +19,8 @@ ARTICLES = ("a", "an")
 # Grounding is measured at three steps of each item phrase "a(n) ITEM at the POSITION".
 PHRASE_STEPS = ("article", "item", "position")
 OVERLAY = "attention_overlay.png"
+# `zoo evaluate --validation` scores the validation scenes, for choosing among runs without the test set.
+EVALUATED_SPLITS = ("test", "validation", "sample")
 
 
 def vocabulary_sizes(tokenizer):
@@ -56,7 +58,7 @@ def prepare(recipe, seed):
 
 
 def load_split(split, seed):
-    """(scenes, layouts, captions) of the test scenes, or of the shipped `sample` of them."""
+    """(scenes, layouts, captions) of the test or validation scenes, or of the shipped `sample` of the test scenes."""
     if split == "sample":
         with np.load(SAMPLE) as data:
             return data["scenes"], data["layouts"], [str(caption) for caption in data["captions"]]

@@ -84,12 +84,14 @@ def evaluate_command(arguments):
     task = RECIPES[preset.name].task_module
     if arguments.sample and "sample_metrics" not in preset.metadata:
         raise ZooError(f"{preset.name} has no sample split: --sample is for the scene captioner, the question answerer, the speller and the two character language models")
-    split = {"split": "sample"} if arguments.sample else {}
+    if arguments.validation and "validation" not in getattr(task, "EVALUATED_SPLITS", ()):
+        raise ZooError(f"{preset.name} is not scored on validation scenes: --validation is for the scene captioner")
+    split = {"split": "sample"} if arguments.sample else {"split": "validation"} if arguments.validation else {}
     measured = task.evaluate(model, preset.tokenizer, preset.metadata["training"]["seed"], **split)
     if arguments.json:
         print(json.dumps({"preset": preset.name, "metrics": measured}, indent=1))
         return
-    card = preset.metadata["sample_metrics" if arguments.sample else "metrics"]
+    card = {} if arguments.validation else preset.metadata["sample_metrics" if arguments.sample else "metrics"]  # no card scores validation
     print(f"{'metric':<30} {'model card':>12} {'measured now':>14}")
     for key, value in measured.items():
         if isinstance(value, (int, float)):
@@ -168,9 +170,12 @@ def parse_arguments(argv):
     evaluation.add_argument("preset", help="preset name or folder")
     evaluation.add_argument("--backend", choices=BACKENDS)
     evaluation.add_argument("--json", action="store_true")
-    evaluation.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (the captioner needs no Debian package; "
+    split = evaluation.add_mutually_exclusive_group()
+    split.add_argument("--sample", action="store_true", help="the scene captioner and question answerer: score the shipped sample of test scenes (the captioner needs no Debian package; "
         "the answerer's question-only baseline reads the training labels from it); the speller: the parity gate's 64 test utterances; "
         "the molecule generator: fewer molecules and samples; the Shakespeare model: the first 16,385 characters of the test plays")
+    split.add_argument("--validation", action="store_true", help="the scene captioner: score 500 validation scenes, composed from training images with the run's "
+        "seed, instead of the test scenes: for choosing among runs without looking at the test set")
     evaluation.set_defaults(run=evaluate_command)
 
     refreshing = commands.add_parser("refresh", help="rewrite a preset with today's code, its metrics re-measured, not retrained")
