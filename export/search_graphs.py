@@ -352,8 +352,8 @@ def beam_search(step):
         helper.make_node("Concat", ["kept", "pruned"], ["first_scores"], axis=0),
         helper.make_node("Concat", ["source_count", "width"], ["score_shape"], axis=0),
         helper.make_node("Expand", ["first_scores", "score_shape"], ["start_scores"]),
-        # What the body reads of the batch's shape: each source's beams side by side, each row's source's first
-        # row; and the split of a source's `width + 1` best into the kept and the best pruned.
+        # What the body reads of the batch's shape: each source's beams side by side and each row's source's first
+        # row. After the loop: the split of a source's `width + 1` best into the kept and the best pruned.
         helper.make_node("Concat", ["source_count", "minus_one"], ["per_source"], axis=0),
         helper.make_node("Range", ["zero_id", "rows", "width_id"], ["source_rows"]),
         helper.make_node("Unsqueeze", ["source_rows", "one_end"], ["source_row_column"]),
