@@ -43,11 +43,13 @@ def distribute(data_parallel, batch_size):
     """Spreads each global batch over `data_parallel` devices with keras.distribution, on one host or, where the
     KERAS_DISTRIBUTION_* variables name several processes, across them; returns the devices used, this process's
     index and the process count."""
-    if not data_parallel:
+    if data_parallel is None:
         return [default_device()], 0, 1
     if keras.backend.backend() != "jax":
         raise ZooError(f"--data-parallel needs the jax backend (keras.distribution), not {keras.backend.backend()}")
-    if data_parallel < 1 or batch_size % data_parallel:
+    if data_parallel < 1:
+        raise ZooError(f"--data-parallel must be at least 1, not {data_parallel}")
+    if batch_size % data_parallel:
         raise ZooError(f"--data-parallel {data_parallel} must divide the global batch of {batch_size} evenly")
     import jax
 
@@ -155,6 +157,8 @@ def train(name, out, epochs=None, seed=0, restart=False, data_parallel=None, all
     epochs = recipe.epochs if epochs is None else epochs
     if epochs < 1:
         raise ZooError(f"--epochs must be at least 1, not {epochs}")
+    if not 0 <= seed < 2**32:  # numpy's and Keras' seeding range
+        raise ZooError(f"--seed must be from 0 to {2**32 - 1}, not {seed}")
     out = Path(out).resolve()
     check_output_folder(out, "preset")
     code = commit()  # now: the checkout may move while a long run trains

@@ -5,11 +5,10 @@ Each translation task says how it buckets its test sources and what it scores (`
 """
 import json
 import shutil
-from pathlib import Path
 
 from training.model_card import write_model_card
 from training.recipes import RECIPES
-from zoo.core.folders import mark
+from zoo.core.folders import check_output_folder, mark, write_folder
 from zoo.presets import Preset
 
 STUDIES = {
@@ -57,21 +56,25 @@ def record_in_cards(study, png):
 
 
 def run_length_study(out, presets, cards=False):
-    """Writes length_study.json, length_study.md (a table) and length_study.png to `out`; with `cards`, into the presets too."""
+    """Writes length_study.json, length_study.md (a table) and length_study.png to the folder `out`; with `cards`,
+    into the presets too."""
     task = task_of(presets)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_output_folder(out, "length study")  # before minutes of decoding; `write_folder` checks again
     study = {}
     for name in presets:
         preset = Preset(name)
         study[name] = task.length_rows(preset.load_model(), preset.tokenizer, preset.metadata["training"]["seed"])
-    (out / "length_study.json").write_text(json.dumps(study, indent=1))
     first = study[presets[0]]
     lines = ["| source length | sources | mean English words | " + " | ".join(f"{name} {task.LENGTH_SCORE}" for name in presets) + " |", "|---" * (len(presets) + 3) + "|"]
     for i, row in enumerate(first):
         lines.append(f"| {row['length']} | {row['count']} | {row['mean_source_words']} | " + " | ".join(f"{study[name][i][task.LENGTH_SCORE]}" for name in presets) + " |")
-    (out / "length_study.md").write_text("\n".join(lines) + "\n")
-    plot(study, task, out / "length_study.png")
+
+    def fill(folder):
+        (folder / "length_study.json").write_text(json.dumps(study, indent=1))
+        (folder / "length_study.md").write_text("\n".join(lines) + "\n")
+        plot(study, task, folder / "length_study.png")
+
+    out = write_folder(out, "length study", fill)
     if cards:
         record_in_cards(study, out / "length_study.png")
     return "\n".join(lines)

@@ -43,8 +43,9 @@ def test_one_and_two_devices_take_the_same_first_steps():
         np.testing.assert_allclose(b, a, rtol=0, atol=WEIGHT_TOLERANCE)
 
 
-def test_a_batch_the_devices_cannot_share_evenly_is_a_one_line_error(tmp_path):
+def test_a_device_count_that_cannot_share_the_batch_evenly_is_a_one_line_error(tmp_path):
     assert_one_line_error(zoo_cli(*TRAIN, "--data-parallel", "3", "--out", str(tmp_path / "x"), check=False), "--data-parallel 3", "global batch of 64")
+    assert_one_line_error(zoo_cli(*TRAIN, "--data-parallel", "0", "--out", str(tmp_path / "x"), check=False), "--data-parallel must be at least 1, not 0")
     assert_one_line_error(zoo_cli(*TRAIN, "--data-parallel", "2", "--backend", "torch", "--out", str(tmp_path / "x"), check=False), "jax backend")
 
 

@@ -129,6 +129,15 @@ def test_train_never_deletes_what_zoo_did_not_write(tmp_path):
     assert_one_line_error(zoo_cli(*TRAIN[:-2], "--epochs", "0", "--out", str(tmp_path / "new"), check=False), "--epochs")
 
 
+@once
+def test_a_seed_out_of_range_or_an_out_under_a_file_is_a_one_line_error_that_writes_nothing(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert_one_line_error(zoo_cli(*TRAIN, "--seed", "-1", "--out", str(tmp_path / "run"), check=False), "--seed must be from 0 to 4294967295, not -1")
+    assert_one_line_error(zoo_cli(*TRAIN, "--out", str(notes / "run"), check=False), f"{notes} is not a folder")
+    assert list(tmp_path.iterdir()) == [notes] and notes.read_text() == "mine"
+
+
 def test_zoo_train_refuses_an_unknown_preset():
     assert_one_line_error(zoo_cli("train", "no_such_preset", check=False), "no_such_preset")
 

@@ -32,6 +32,9 @@ def check_output_folder(out, kind):
     """Refuses, in one line naming the folder, an `out` that is not absent, empty, or a `kind` folder the tool wrote alone."""
     out = Path(out)
     if not out.exists():
+        above = next(parent for parent in out.absolute().parents if parent.exists())
+        if not above.is_dir():
+            raise ZooError(f"{out} cannot be made: {above} is not a folder; choose another --out")
         return
     if not out.is_dir():
         raise ZooError(f"{out} exists and is not a folder; choose another --out")
@@ -53,9 +56,12 @@ def check_output_folder(out, kind):
 def sibling(out, purpose):
     """A new empty folder beside `out`, named uniquely for this process: concurrent writers never share one."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     folder = out.with_name(f"{out.name}.{purpose}-{os.getpid()}-{secrets.token_hex(4)}")
-    folder.mkdir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+    except OSError as error:
+        raise ZooError(f"cannot write beside {out}: {error.strerror}; choose another --out") from None
     return folder
 
 
