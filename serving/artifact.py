@@ -29,6 +29,7 @@ from zoo.core.tokenizers import tokenizer_from_dict
 
 PROVIDERS = {"cpu": "CPUExecutionProvider", "cuda": "CUDAExecutionProvider"}
 CORES = os.cpu_count() or 1
+MAX_THREADS = 256  # per graph call: past the cores they only queue, and 100,000 took over a minute to start
 
 
 def provider_chain(provider):
@@ -47,8 +48,8 @@ class Artifact:
     """`run(graph, inputs)` evaluates one exported graph and returns its outputs by name; `graphs` are their declared roles."""
 
     def __init__(self, folder, provider="cpu", threads=None, spinning=True):
-        if threads is not None and threads < 1:
-            raise ZooError(f"--threads must be at least 1, not {threads}")
+        if threads is not None and not 1 <= threads <= MAX_THREADS:
+            raise ZooError(f"--threads must be from 1 to {MAX_THREADS}, not {threads}")
         self.folder = Path(folder)
         self.manifest = read_manifest(folder)
         self.graphs = Graphs(self.manifest["graphs"])

@@ -1,4 +1,5 @@
 """The lecture's alignment figure: source words across, target words down, darker = more attention."""
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -61,5 +62,6 @@ def save_png(image, path, what):
         image.save(partial, format="PNG")
         os.replace(partial, path)
     except OSError as error:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # below a file or a missing folder there is nothing to remove
+            partial.unlink(missing_ok=True)
         raise ZooError(f"cannot write the {what} {path}: {error.strerror or error}") from None

@@ -100,7 +100,8 @@ def test_serving_imports_no_deep_learning_framework(artifacts):
         (["--text", "Nakamura", "--top-k", "0"], ["--top-k", "between 1 and 18"]),
         (["--text", "Nakamura", "--top-k", "-5"], ["--top-k"]),
         (["--text", "Nakamura", "--top-k", "19"], ["--top-k"]),
-        (["--text", "Nakamura", "--threads", "0"], ["--threads"]),
+        (["--text", "Nakamura", "--threads", "0"], ["--threads must be from 1 to 256, not 0"]),
+        (["--text", "Nakamura", "--threads", "100000"], ["--threads must be from 1 to 256, not 100000"]),
         (["--prompt", "ROMEO:"], ["classification", "--text", "--prompt"]),
     ],
 )
@@ -273,6 +274,15 @@ def test_a_closed_pipe_ends_quietly_and_a_full_disk_is_a_one_line_error(artifact
 )
 def test_bad_translation_requests_are_one_line_errors(artifacts, arguments, words):
     assert_one_line_error(serve(artifacts["attention_en_fr_numbers"], *arguments, check=False), *words)
+
+
+@once
+def test_a_heatmap_below_a_file_is_a_one_line_error_that_leaves_the_file(artifacts, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    result = serve(artifacts["attention_en_fr_numbers"], "--text", "seven", "--heatmap", str(notes / "a.png"), check=False)
+    assert_one_line_error(result, f"cannot write the heatmap {notes / 'a.png'}", "Not a directory")
+    assert list(tmp_path.iterdir()) == [notes] and notes.read_text() == "mine"
 
 
 @once
