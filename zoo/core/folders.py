@@ -29,7 +29,8 @@ def written_files(folder):
 
 
 def check_output_folder(out, kind):
-    """Refuses, in one line naming the folder, an `out` that is not absent, empty, or a `kind` folder the tool wrote alone."""
+    """Refuses, in one line naming the folder, an `out` that is not absent (and makeable), empty, or a `kind` folder the
+    tool wrote alone."""
     out = Path(out)
     if not out.exists():
         above = next(parent for parent in out.absolute().parents if parent.exists())
