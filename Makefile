@@ -49,4 +49,5 @@ verify: $(INSTALLED)
 benchmark: $(INSTALLED)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks.threads
+	$(BIN)/python -m benchmarks.training_step
 	$(BIN)/python -m benchmarks.load
