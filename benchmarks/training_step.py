@@ -1,8 +1,8 @@
-"""`python -m benchmarks.training_step`: what one training step of a vanilla RNN language model preset costs on this
+"""`python -m benchmarks.training_step`: what one training step of the char RNN (`char_rnn_shakespeare`) costs on this
 machine, and how long its recipe's run would take at that speed.
 
-Every runner takes the same steps: the recipe's first training batches (64 windows of 128 characters for
-`char_rnn_shakespeare`), after two untimed steps that compile. The runners:
+Every runner takes the same steps: the recipe's first training batches (64 windows of 128 characters), after two
+untimed steps that compile. The runners:
 - `zoo train`'s own step: the recipe's model, loss and optimizer compiled as training compiles them, stepped by
   `train_on_batch`, on each Keras backend, in float32 and in mixed_bfloat16;
 - the strongest honest reference: the same model, loss, dropout and Adam update written by hand in JAX and jitted into
@@ -31,6 +31,7 @@ RUNNERS = {
     "jax by hand: jitted, input projections hoisted, own backward pass": ("jax", HAND_WRITTEN),
 }
 WARM_UP_STEPS = 2
+MAX_STEPS = 100  # the recipe's first batches: an epoch holds 511
 BUDGET_HOURS = 2  # what the issue sizes a preset's training to on these 2 cores
 
 
@@ -91,9 +92,9 @@ def hand_written_step(model, recipe):
         return -jnp.take_along_axis(log_probs, targets.T[..., None], axis=-1).mean()
 
     @jax.jit
-    def step(state, inputs, targets, key):
+    def step(state, inputs, targets):
         weights, moments, squares, count = state
-        value, gradients = jax.value_and_grad(loss)(weights, inputs, targets, key)
+        value, gradients = jax.value_and_grad(loss)(weights, inputs, targets, jax.random.fold_in(jax.random.PRNGKey(0), count))
         gradients = [gradient * jnp.minimum(1, 1 / (jnp.linalg.norm(gradient) + 1e-12)) for gradient in gradients]
         count = count + 1
         moments = [0.9 * moment + 0.1 * gradient for moment, gradient in zip(moments, gradients)]
@@ -104,11 +105,10 @@ def hand_written_step(model, recipe):
 
     weights = [jnp.asarray(weight) for weight in model.get_weights()]
     state = [weights, [jnp.zeros_like(weight) for weight in weights], [jnp.zeros_like(weight) for weight in weights], 0]
-    keys = iter(jax.random.split(jax.random.PRNGKey(0), 1000))
 
     def run(inputs, targets):
         nonlocal state
-        state, value = step(state, inputs, targets, next(keys))
+        state, value = step(state, inputs, targets)
         return float(value)  # waits for the step, as Keras' logs do
 
     return run
@@ -153,16 +153,15 @@ def preset_training(preset):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.training_step", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--preset", default=PRESET, help=f"a vanilla RNN language model preset (default {PRESET})")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per runner (default 10)")
     arguments = parser.parse_args(argv)
-    if arguments.steps < 1:
-        parser.error("--steps must be at least 1")
-    per_step, training = preset_training(arguments.preset)
-    print(f"{arguments.preset}: median of {arguments.steps} steps of {training['batch_size']} after {WARM_UP_STEPS} untimed ones; the recipe is {training['epochs']} epochs, {training['steps']:,} steps.\n")
+    if not 1 <= arguments.steps <= MAX_STEPS:
+        parser.error(f"--steps must be from 1 to {MAX_STEPS}")
+    per_step, training = preset_training(PRESET)
+    print(f"{PRESET}: median of {arguments.steps} steps of {training['batch_size']} after {WARM_UP_STEPS} untimed ones; the recipe is {training['epochs']} epochs, {training['steps']:,} steps.\n")
     print(f"| runner | s/step | the recipe's {training['steps']:,} steps, h | steps in {BUDGET_HOURS} h |\n|---|--:|--:|--:|")
     for runner, (backend, policy) in RUNNERS.items():
-        code = f"import json; from benchmarks.training_step import time_runner; print(json.dumps(time_runner({arguments.preset!r}, {policy!r}, {arguments.steps})))"
+        code = f"import json; from benchmarks.training_step import time_runner; print(json.dumps(time_runner({PRESET!r}, {policy!r}, {arguments.steps})))"
         result = json.loads(run_python(["-c", code], backend, what=runner, cwd=REPOSITORY).strip().splitlines()[-1])
         seconds = statistics.median(result["seconds"])
         print(f"| {runner} | {seconds:.3f} | {result['recipe_steps'] * seconds / 3600:.2f} | {BUDGET_HOURS * 3600 / seconds:,.0f} |", flush=True)
