@@ -1,23 +1,24 @@
 """`python -m benchmarks.training_step`: what one training step of the char RNN (`char_rnn_shakespeare`) costs on this
 machine, and how long its recipe's run would take at that speed.
 
-Every runner takes the same steps: the recipe's first training batches (64 windows of 128 characters), after two
-untimed steps that compile. The runners:
+Every runner takes the same steps: the recipe's first training batches (64 windows of 128 characters), timed by
+`benchmarks.keras_timing.measure` after untimed ones for at least 0.2 s (the first compiles). The runners:
 - `zoo train`'s own step: the recipe's model, loss and optimizer compiled as training compiles them, stepped by
   `train_on_batch`, on each Keras backend, in float32 and in mixed_bfloat16;
-- the strongest honest reference: the same model, loss, dropout and Adam update written by hand in JAX and jitted into
-  one program, each layer's input projection hoisted out of the recurrence (one large matmul for all steps), and a
-  backward pass written by hand, so that the loop over time holds one matmul per step each way and the recurrent
+- a float32 reference without Keras: the same model, loss, dropout and Adam update written by hand in JAX and jitted
+  into one program, each layer's input projection hoisted out of the recurrence (one large matmul for all steps), and
+  a backward pass written by hand, so that the loop over time holds one matmul per step each way and the recurrent
   kernel's gradient is one large matmul after it.
 Each runner runs in a process of its own: Keras fixes its backend when it is first imported.
 """
 import argparse
+import itertools
 import json
 import statistics
 import sys
-import time
 
 from benchmarks.__main__ import REPOSITORY
+from benchmarks.keras_timing import measure
 from zoo.core.backends import run_python
 
 PRESET = "char_rnn_shakespeare"
@@ -30,7 +31,6 @@ RUNNERS = {
     "keras tensorflow, float32": ("tensorflow", "float32"),
     "jax by hand: jitted, input projections hoisted, own backward pass": ("jax", HAND_WRITTEN),
 }
-WARM_UP_STEPS = 2
 MAX_STEPS = 100  # the recipe's first batches: an epoch holds 511
 BUDGET_HOURS = 2  # what the issue sizes a preset's training to on these 2 cores
 
@@ -114,40 +114,34 @@ def hand_written_step(model, recipe):
     return run
 
 
-def time_runner(preset, policy, steps):
-    """Seconds of each of `steps` timed training steps of `preset` under a dtype `policy` (or HAND_WRITTEN), and the
-    recipe's step count. Runs in a process whose Keras backend is set."""
+def time_runner(policy, steps):
+    """Seconds of each of `steps` timed training steps of the char RNN under a dtype `policy` (or HAND_WRITTEN). Runs in
+    a process whose Keras backend is set."""
     import keras
 
     from training.fit import build_model, compile_model
     from training.recipes import RECIPES
 
-    recipe = RECIPES[preset]
+    recipe = RECIPES[PRESET]
     tokenizer, data = recipe.task_module.prepare(recipe, 0)
     batches = data["train"]
-    recipe_steps = recipe.epochs * len(batches)
     if policy != HAND_WRITTEN:
         keras.config.set_dtype_policy(policy)
     model = build_model(recipe, tokenizer)
     if policy == HAND_WRITTEN:
         train_on_batch = hand_written_step(model, recipe)
     else:
-        compile_model(model, recipe, recipe_steps)
+        compile_model(model, recipe, recipe.epochs * len(batches))
         train_on_batch = model.train_on_batch
-    seconds = []
-    for index in range(WARM_UP_STEPS + steps):
-        inputs, targets = batches[index]
-        start = time.perf_counter()
-        train_on_batch(inputs, targets)
-        seconds.append(time.perf_counter() - start)
-    return {"seconds": seconds[WARM_UP_STEPS:], "recipe_steps": recipe_steps, "epochs": recipe.epochs}
+    batch = (batches[index] for index in itertools.count())
+    return measure(lambda: train_on_batch(*next(batch)), steps)
 
 
-def preset_training(preset):
+def preset_training():
     """How the shipped preset was trained, from its metadata: seconds per step, steps, machine and date."""
     from zoo.presets import Preset
 
-    training = Preset(preset).metadata["training"]
+    training = Preset(PRESET).metadata["training"]
     return training["seconds"] / training["steps"], training
 
 
@@ -157,14 +151,13 @@ def main(argv=None):
     arguments = parser.parse_args(argv)
     if not 1 <= arguments.steps <= MAX_STEPS:
         parser.error(f"--steps must be from 1 to {MAX_STEPS}")
-    per_step, training = preset_training(PRESET)
-    print(f"{PRESET}: median of {arguments.steps} steps of {training['batch_size']} after {WARM_UP_STEPS} untimed ones; the recipe is {training['epochs']} epochs, {training['steps']:,} steps.\n")
+    per_step, training = preset_training()
+    print(f"{PRESET}: median of {arguments.steps} steps of {training['batch_size']} after untimed ones for at least 0.2 s (the first compiles); the recipe is {training['epochs']} epochs, {training['steps']:,} steps.\n")
     print(f"| runner | s/step | the recipe's {training['steps']:,} steps, h | steps in {BUDGET_HOURS} h |\n|---|--:|--:|--:|")
     for runner, (backend, policy) in RUNNERS.items():
-        code = f"import json; from benchmarks.training_step import time_runner; print(json.dumps(time_runner({PRESET!r}, {policy!r}, {arguments.steps})))"
-        result = json.loads(run_python(["-c", code], backend, what=runner, cwd=REPOSITORY).strip().splitlines()[-1])
-        seconds = statistics.median(result["seconds"])
-        print(f"| {runner} | {seconds:.3f} | {result['recipe_steps'] * seconds / 3600:.2f} | {BUDGET_HOURS * 3600 / seconds:,.0f} |", flush=True)
+        code = f"import json; from benchmarks.training_step import time_runner; print(json.dumps(time_runner({policy!r}, {arguments.steps})))"
+        seconds = statistics.median(json.loads(run_python(["-c", code], backend, what=runner, cwd=REPOSITORY).strip().splitlines()[-1]))
+        print(f"| {runner} | {seconds:.3f} | {training['steps'] * seconds / 3600:.2f} | {BUDGET_HOURS * 3600 / seconds:,.0f} |", flush=True)
     print(
         f"\nThe shipped preset trained at {per_step:.3f} s/step (validation included): {training['seconds'] / 3600:.2f} h on"
         f" {training['backend']}, {training['machine']}, {training['date']}."
